@@ -1,0 +1,223 @@
+"""Technician accounts: passwords (scrypt), lockout, TOTP, session tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pyotp
+
+from broker.config import BrokerConfig
+from broker.permissions import DEFAULT_PERMISSIONS, check_permissions
+from broker.storage import AuthToken, Group, Storage, Technician
+from common.crypto.passwords import dummy_verify, hash_password, verify_password
+from common.errors import AuthenticationError
+
+MIN_PASSWORD_LENGTH = 8
+
+
+class AccountLocked(AuthenticationError):
+    code = "locked"
+
+    def __init__(self, seconds_left: float) -> None:
+        minutes = max(1, math.ceil(seconds_left / 60))
+        super().__init__(
+            "Your account is locked after too many failed sign-ins. "
+            f"Try again in {minutes} minute{'s' if minutes != 1 else ''}."
+        )
+        self.retry_after = seconds_left
+
+
+class TotpRequired(AuthenticationError):
+    code = "totp_required"
+    default_message = "Enter the 6-digit code from your authenticator app."
+
+
+class TotpWrong(AuthenticationError):
+    code = "totp_wrong"
+    default_message = "That authenticator code is wrong or was already used."
+
+
+class PasswordChangeRequired(AuthenticationError):
+    code = "password_change_required"
+    default_message = "You must choose a new password before you can sign in."
+
+
+class TokenInvalid(AuthenticationError):
+    code = "token_invalid"
+    default_message = "Your sign-in has expired. Sign in again."
+
+
+def password_problem(password: str) -> str | None:
+    """The floor every password must clear (GoToAssist's rule), or None if it does."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"A password needs at least {MIN_PASSWORD_LENGTH} characters."
+    if not any(c.isalpha() for c in password) or not any(c.isdigit() for c in password):
+        return "A password needs both letters and digits."
+    return None
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    token: str
+    expires_at: float
+    technician: Technician
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Accounts:
+    def __init__(
+        self, storage: Storage, config: BrokerConfig, *, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.storage = storage
+        self.config = config
+        self.clock = clock
+
+    # ---- administration ------------------------------------------------------------
+
+    def add_group(self, name: str, permissions: list[str] | None = None) -> Group:
+        group = Group(name, check_permissions(list(permissions or DEFAULT_PERMISSIONS)))
+        self.storage.put_group(group)
+        return group
+
+    def add_technician(
+        self, email: str, name: str, password: str, group: str, *, must_change: bool = False
+    ) -> Technician:
+        email = email.strip().lower()
+        problem = password_problem(password)
+        if problem:
+            raise ValueError(problem)
+        if self.storage.get_group(group) is None:
+            raise ValueError(f"there is no group named {group!r}")
+        tech = Technician(
+            email=email,
+            name=name,
+            group_name=group,
+            password_hash=hash_password(password),
+            created_at=self.clock(),
+            must_change_password=must_change,
+        )
+        self.storage.add_technician(tech)
+        return tech
+
+    def set_password(self, email: str, password: str, *, must_change: bool = False) -> None:
+        problem = password_problem(password)
+        if problem:
+            raise ValueError(problem)
+        self._require(email)
+        self.storage.update_technician(
+            email,
+            password_hash=hash_password(password),
+            must_change_password=int(must_change),
+            failed_logins=0,
+            locked_until=0.0,
+        )
+        self.storage.delete_tokens(email)
+
+    def enroll_totp(self, email: str) -> str:
+        """Turns on two-step sign-in; returns the provisioning URI for the app."""
+        self._require(email)
+        secret = pyotp.random_base32()
+        self.storage.update_technician(email, totp_secret=secret, totp_last_step=0)
+        return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name="Lifeline")
+
+    def set_disabled(self, email: str, disabled: bool) -> None:
+        self._require(email)
+        self.storage.update_technician(email, disabled=int(disabled))
+        if disabled:
+            self.storage.delete_tokens(email)
+
+    def _require(self, email: str) -> Technician:
+        tech = self.storage.get_technician(email)
+        if tech is None:
+            raise ValueError(f"there is no technician {email!r}")
+        return tech
+
+    # ---- sign-in -------------------------------------------------------------------
+
+    def login(self, email: str, password: str, totp: str | None = None) -> LoginResult:
+        tech = self.verify_credentials(email, password, totp)
+        if tech.must_change_password:
+            raise PasswordChangeRequired()
+        return self._issue_token(tech)
+
+    def verify_credentials(self, email: str, password: str, totp: str | None) -> Technician:
+        """Checks password, lockout and TOTP. Five wrong passwords in a row lock the
+        account for five minutes; a wrong TOTP code counts as a failure too."""
+        now = self.clock()
+        tech = self.storage.get_technician(email.strip().lower())
+        if tech is None or tech.disabled:
+            dummy_verify(password)
+            raise AuthenticationError()
+        if tech.locked_until > now:
+            raise AccountLocked(tech.locked_until - now)
+        if not verify_password(password, tech.password_hash):
+            self._failed(tech, now)
+            raise AuthenticationError()
+        if tech.totp_secret:
+            if not totp:
+                raise TotpRequired()
+            step = self._totp_step(tech.totp_secret, totp, now)
+            if step is None or step <= tech.totp_last_step:
+                self._failed(tech, now)
+                raise TotpWrong()
+            self.storage.update_technician(tech.email, totp_last_step=step)
+        if tech.failed_logins:
+            self.storage.update_technician(tech.email, failed_logins=0, locked_until=0.0)
+        return tech
+
+    @staticmethod
+    def _totp_step(secret: str, code: str, now: float) -> int | None:
+        totp = pyotp.TOTP(secret)
+        code = code.strip().replace(" ", "")
+        for offset in (0, -1, 1):
+            at = now + offset * totp.interval
+            if secrets.compare_digest(totp.at(at), code):
+                return int(at // totp.interval)
+        return None
+
+    def _failed(self, tech: Technician, now: float) -> None:
+        failures = tech.failed_logins + 1
+        if failures >= self.config.lockout_failures:
+            self.storage.update_technician(
+                tech.email, failed_logins=0, locked_until=now + self.config.lockout_seconds
+            )
+        else:
+            self.storage.update_technician(tech.email, failed_logins=failures)
+
+    def change_password(
+        self, email: str, old_password: str, new_password: str, totp: str | None = None
+    ) -> LoginResult:
+        tech = self.verify_credentials(email, old_password, totp)
+        if new_password == old_password:
+            raise ValueError("The new password must differ from the old one.")
+        self.set_password(tech.email, new_password)
+        return self._issue_token(self._require(tech.email))
+
+    def _issue_token(self, tech: Technician) -> LoginResult:
+        token = secrets.token_urlsafe(32)
+        now = self.clock()
+        expires = now + self.config.token_lifetime
+        self.storage.add_token(AuthToken(_token_hash(token), tech.email, now, expires, now))
+        return LoginResult(token, expires, tech)
+
+    def authenticate_token(self, token: str) -> Technician:
+        """The technician a token belongs to; refreshes its inactivity timer."""
+        now = self.clock()
+        row = self.storage.get_token(_token_hash(token))
+        if row is None or row.expires_at <= now:
+            raise TokenInvalid()
+        if now - row.last_used > self.config.inactivity_logoff:
+            raise TokenInvalid("You were signed out after a period without activity. Sign in again.")
+        tech = self.storage.get_technician(row.email)
+        if tech is None or tech.disabled:
+            raise TokenInvalid()
+        self.storage.touch_token(row.token_hash, now)
+        return tech

@@ -1,0 +1,508 @@
+"""Live sessions: pairing applets with consoles, relaying, resuming, ending.
+
+One :class:`Link` per WebSocket. A link says ``hello``, then either creates or claims
+a session (or queues / picks up one), or resumes one it was part of. Once both roles
+are attached the hub sends ``paired`` to each, and from then on forwards RELAY frames
+untouched: it has no key and never parses them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from broker.accounts import Accounts
+from broker.config import BrokerConfig
+from broker.permissions import sign_policy
+from broker.ratelimit import RateLimiter
+from broker.storage import SessionRow, Storage, Technician
+from common.crypto import SigningKey, verify_resume_proof
+from common.crypto.code import MIN_NAMEPLATE_DIGITS, is_nameplate
+from common.errors import (
+    AuthenticationError,
+    BrokerError,
+    CodeNotFound,
+    InvalidState,
+    ProtocolError,
+    RateLimited,
+)
+from common.protocol.broker_messages import control_frame
+
+log = logging.getLogger("lifeline.broker")
+
+ROLES = ("console", "applet")
+CLOSE_MESSAGES = {
+    "ended": "The session was ended.",
+    "bad_code": "That code is wrong or has expired. Ask your technician for a new one.",
+    "expired": "The code expired before anyone used it.",
+    "peer_lost": "The other side did not come back in time. The session has ended.",
+    "peer_left": "The other side left before the secure connection was set up.",
+    "broker_shutdown": "The server is shutting down.",
+}
+
+
+@dataclass(eq=False)
+class Link:
+    ws: web.WebSocketResponse
+    ip: str
+    role: str | None = None
+    technician: Technician | None = None
+    session: LiveSession | None = None
+    #: Set while a relay send to this link is blocked; the sweeper closes slow links.
+    blocked_since: float | None = None
+    in_lobby: bool = False
+    pending_challenge: tuple[LiveSession, str, bytes] | None = None
+    replaced: bool = False
+
+    async def send(self, message: dict[str, Any]) -> None:
+        if not self.ws.closed:
+            try:
+                await self.ws.send_bytes(control_frame(message))
+            except (ConnectionError, RuntimeError):
+                pass
+
+
+@dataclass(eq=False)
+class LiveSession:
+    row: SessionRow
+    links: dict[str, Link | None] = field(default_factory=lambda: dict.fromkeys(ROLES))
+    timer: asyncio.TimerHandle | None = None
+
+    @property
+    def session_id(self) -> str:
+        return self.row.session_id
+
+    @property
+    def paired(self) -> bool:
+        return self.row.state == "paired"
+
+    def other(self, role: str) -> Link | None:
+        return self.links["applet" if role == "console" else "console"]
+
+
+def _customer(raw: object) -> dict[str, str]:
+    if not isinstance(raw, dict):
+        return {}
+    return {
+        str(k)[:32]: str(v)[:256]
+        for k, v in list(raw.items())[:16]
+        if isinstance(k, str) and isinstance(v, str | int | float)
+    }
+
+
+class SessionHub:
+    def __init__(
+        self, storage: Storage, accounts: Accounts, signer: SigningKey, config: BrokerConfig
+    ) -> None:
+        self.storage = storage
+        self.accounts = accounts
+        self.signer = signer
+        self.config = config
+        self.sessions: dict[str, LiveSession] = {}
+        self.links: set[Link] = set()
+        self.claim_limiter = RateLimiter(config.claims_per_minute)
+        self._loop = asyncio.get_running_loop()
+
+    # ---- start and stop ------------------------------------------------------------
+
+    def recover(self) -> None:
+        """After a restart: paired sessions wait out the grace period for their peers;
+        half-made ones are gone with the connections that made them."""
+        for row in self.storage.list_sessions():
+            if row.state == "paired" and row.resume_key_console and row.resume_key_applet:
+                live = LiveSession(row)
+                self.sessions[row.session_id] = live
+                live.timer = self._loop.call_later(
+                    self.config.grace_period, self._grace_expired, live
+                )
+                log.info("session %s waits for its peers after restart", row.session_id)
+            else:
+                self.storage.delete_session(row.session_id)
+
+    async def shutdown(self) -> None:
+        for link in list(self.links):
+            await link.ws.close()
+
+    # ---- dispatch ------------------------------------------------------------------
+
+    async def on_control(self, link: Link, msg: dict[str, Any]) -> None:
+        t = msg["t"]
+        if t == "ping":
+            await link.send({"t": "pong"})
+            return
+        if link.role is None:
+            if t != "hello":
+                raise InvalidState("Say hello first.")
+            await self._hello(link, msg)
+            return
+        if t == "hello":
+            raise InvalidState("Hello was already said.")
+        if link.pending_challenge is not None:
+            if t != "resume_proof":
+                raise InvalidState("Answer the resume challenge first.")
+            await self._resume_proof(link, msg["proof"])
+            return
+        handler = {
+            ("console", "create_session"): self._create_session,
+            ("console", "queue_list"): self._queue_list,
+            ("console", "pickup"): self._pickup,
+            ("applet", "claim"): self._claim,
+            ("applet", "enqueue"): self._enqueue,
+        }.get((link.role, t))
+        if handler is not None:
+            if link.session is not None:
+                raise InvalidState("This connection already belongs to a session.")
+            await handler(link, msg)
+            return
+        if t == "resume":
+            await self._resume(link, msg)
+            return
+        session = link.session
+        if session is None or not session.paired:
+            raise InvalidState(f"{t!r} needs a paired session.")
+        if t == "register_resume":
+            await self._register_resume(link, session, msg["key"])
+        elif t == "handshake_failed":
+            await self.close_session(session, "bad_code")
+        elif t == "end":
+            await self.close_session(session, "ended", by=link.role)
+        else:
+            raise InvalidState(f"{t!r} is not allowed here.")
+
+    async def _hello(self, link: Link, msg: dict[str, Any]) -> None:
+        role = msg["role"]
+        if role not in ROLES:
+            raise ProtocolError("The role must be console or applet.")
+        if role == "console":
+            token = msg.get("token")
+            if not token:
+                raise AuthenticationError("Sign in first.")
+            link.technician = self.accounts.authenticate_token(token)
+        link.role = role
+        await link.send(
+            {"t": "welcome", "broker": self.config.node_name, "policy_key": self.signer.public_bytes()}
+        )
+
+    # ---- making sessions -----------------------------------------------------------
+
+    def _new_nameplate(self) -> str:
+        in_use = self.storage.nameplates_in_use()
+        digits = MIN_NAMEPLATE_DIGITS
+        # Grow the nameplate once half of a length's numbers are taken, so a random
+        # pick rarely collides and codes stay as short as the load allows.
+        while sum(1 for n in in_use if len(n) == digits) * 2 >= 10**digits:
+            digits += 1
+        while True:
+            candidate = f"{secrets.randbelow(10**digits):0{digits}d}"
+            if candidate not in in_use:
+                return candidate
+
+    async def _create_session(self, link: Link, msg: dict[str, Any]) -> None:
+        tech = link.technician
+        assert tech is not None
+        now = time.time()
+        ttl = min(max(float(msg.get("ttl") or self.config.nameplate_ttl), 10.0), 86_400.0)
+        row = SessionRow(
+            session_id=secrets.token_urlsafe(16),
+            state="waiting",
+            created_at=now,
+            expires_at=now + ttl,
+            nameplate=self._new_nameplate(),
+            technician=tech.email,
+            group_name=tech.group_name,
+            node=self.config.node_name,
+        )
+        self.storage.add_session(row)
+        live = LiveSession(row)
+        live.links["console"] = link
+        link.session = live
+        self.sessions[row.session_id] = live
+        live.timer = self._loop.call_later(ttl, self._expired, live)
+        log.info("session %s created by %s", row.session_id, tech.email)
+        await link.send(
+            {
+                "t": "session_created",
+                "session_id": row.session_id,
+                "nameplate": row.nameplate,
+                "expires_at": row.expires_at,
+            }
+        )
+
+    async def _claim(self, link: Link, msg: dict[str, Any]) -> None:
+        if not self.claim_limiter.allow(link.ip):
+            raise RateLimited()
+        nameplate = msg["nameplate"]
+        row = self.storage.find_by_nameplate(nameplate) if is_nameplate(nameplate) else None
+        live = self.sessions.get(row.session_id) if row else None
+        if live is None or live.row.state != "waiting" or live.row.expires_at < time.time():
+            log.info("claim of an unknown nameplate from %s", link.ip)
+            raise CodeNotFound()
+        live.row.customer = _customer(msg.get("customer"))
+        self.storage.update_session(live.session_id, customer=live.row.customer)
+        live.links["applet"] = link
+        link.session = live
+        console = live.links["console"]
+        assert console is not None and console.technician is not None
+        await link.send(
+            {
+                "t": "claimed",
+                "session_id": live.session_id,
+                "technician": {"name": console.technician.name},
+            }
+        )
+        await self._pair(live, queue_flow=False)
+
+    async def _enqueue(self, link: Link, msg: dict[str, Any]) -> None:
+        if not self.claim_limiter.allow(link.ip):
+            raise RateLimited()
+        technician, group = msg.get("technician"), msg.get("group")
+        if technician:
+            target = self.storage.get_technician(technician.strip().lower())
+            if target is None or target.disabled:
+                raise BrokerError("That technician is not available.", code="no_such_queue")
+            technician = target.email
+        elif group:
+            if self.storage.get_group(group) is None:
+                raise BrokerError("That support queue does not exist.", code="no_such_queue")
+        else:
+            raise ProtocolError("Name a technician or a group to queue for.")
+        now = time.time()
+        row = SessionRow(
+            session_id=secrets.token_urlsafe(16),
+            state="queued",
+            created_at=now,
+            expires_at=now + 86_400,
+            queue_technician=technician,
+            queue_group=None if technician else group,
+            customer=_customer(msg.get("customer")),
+            node=self.config.node_name,
+        )
+        self.storage.add_session(row)
+        live = LiveSession(row)
+        live.links["applet"] = link
+        link.session = live
+        self.sessions[row.session_id] = live
+        await link.send({"t": "queued", "session_id": row.session_id})
+        await self._notify_queue()
+
+    def _queue_for(self, tech: Technician) -> list[dict[str, Any]]:
+        now = time.time()
+        return [
+            {
+                "session_id": live.session_id,
+                "customer": live.row.customer,
+                "waiting_seconds": round(now - live.row.created_at, 1),
+                "queue": "private" if live.row.queue_technician else "group",
+            }
+            for live in self.sessions.values()
+            if live.row.state == "queued"
+            and (
+                live.row.queue_technician == tech.email
+                or (live.row.queue_group is not None and live.row.queue_group == tech.group_name)
+            )
+        ]
+
+    async def _queue_list(self, link: Link, msg: dict[str, Any]) -> None:
+        assert link.technician is not None
+        link.in_lobby = True
+        await link.send({"t": "queue", "entries": self._queue_for(link.technician)})
+
+    async def _notify_queue(self) -> None:
+        for link in list(self.links):
+            if link.in_lobby and link.technician is not None:
+                await link.send({"t": "queue", "entries": self._queue_for(link.technician)})
+
+    async def _pickup(self, link: Link, msg: dict[str, Any]) -> None:
+        tech = link.technician
+        assert tech is not None
+        live = self.sessions.get(msg["session_id"])
+        if live is None or live.row.state != "queued" or not any(
+            e["session_id"] == live.session_id for e in self._queue_for(tech)
+        ):
+            raise BrokerError("That customer is no longer waiting.", code="not_waiting")
+        live.row.technician, live.row.group_name = tech.email, tech.group_name
+        self.storage.update_session(
+            live.session_id, technician=tech.email, group_name=tech.group_name
+        )
+        live.links["console"] = link
+        link.session = live
+        await self._pair(live, queue_flow=True)
+        await self._notify_queue()
+
+    async def _pair(self, live: LiveSession, *, queue_flow: bool) -> None:
+        console, applet = live.links["console"], live.links["applet"]
+        assert console is not None and applet is not None and console.technician is not None
+        if live.timer:
+            live.timer.cancel()
+            live.timer = None
+        tech = console.technician
+        group = self.storage.get_group(tech.group_name)
+        policy = sign_policy(
+            self.signer,
+            session_id=live.session_id,
+            technician_email=tech.email,
+            technician_name=tech.name,
+            group=tech.group_name,
+            permissions=group.permissions if group else [],
+            broker=self.config.node_name,
+        )
+        # The nameplate is spent once claimed: nobody else can claim it again.
+        live.row.state, live.row.policy, live.row.paired_at = "paired", policy, time.time()
+        self.storage.update_session(
+            live.session_id, state="paired", policy=policy, paired_at=live.row.paired_at
+        )
+        log.info("session %s paired", live.session_id)
+        peers = {
+            "console": {"role": "applet", **live.row.customer},
+            "applet": {"role": "console", "name": tech.name},
+        }
+        for role, link in (("console", console), ("applet", applet)):
+            await link.send(
+                {
+                    "t": "paired",
+                    "session_id": live.session_id,
+                    "policy": policy,
+                    "peer": peers[role],
+                    "queue_flow": queue_flow,
+                }
+            )
+
+    # ---- resuming ------------------------------------------------------------------
+
+    async def _register_resume(self, link: Link, live: LiveSession, key: bytes) -> None:
+        assert link.role is not None
+        column = f"resume_key_{link.role}"
+        if getattr(live.row, column) is not None:
+            raise InvalidState("The resume key is already registered.")
+        setattr(live.row, column, key)
+        self.storage.update_session(live.session_id, **{column: key})
+        await link.send({"t": "ok", "ref": "register_resume"})
+
+    async def _resume(self, link: Link, msg: dict[str, Any]) -> None:
+        role = msg["role"]
+        live = self.sessions.get(msg["session_id"])
+        if link.session is not None or role != link.role:
+            raise InvalidState("This connection cannot resume that session.")
+        if live is None or not live.paired or getattr(live.row, f"resume_key_{role}") is None:
+            raise BrokerError("That session has ended.", code="session_gone")
+        if role == "console" and (
+            link.technician is None or link.technician.email != live.row.technician
+        ):
+            raise AuthenticationError("That session belongs to another technician.")
+        nonce = secrets.token_bytes(32)
+        link.pending_challenge = (live, role, nonce)
+        await link.send({"t": "challenge", "nonce": nonce})
+
+    async def _resume_proof(self, link: Link, proof: bytes) -> None:
+        assert link.pending_challenge is not None
+        live, role, nonce = link.pending_challenge
+        link.pending_challenge = None
+        key = getattr(live.row, f"resume_key_{role}")
+        if self.sessions.get(live.session_id) is not live or not verify_resume_proof(
+            key, live.session_id, role, nonce, proof
+        ):
+            raise AuthenticationError("The resume proof is not valid.")
+        old = live.links[role]
+        if old is not None:
+            old.replaced = True
+            old.session = None
+            await old.ws.close()
+        live.links[role] = link
+        link.session = live
+        other = live.other(role)
+        if other is not None and live.timer:
+            live.timer.cancel()
+            live.timer = None
+        log.info("session %s: %s resumed", live.session_id, role)
+        await link.send({"t": "resumed", "peer_present": other is not None})
+        if other is not None:
+            await other.send({"t": "peer_state", "state": "connected"})
+
+    # ---- relaying ------------------------------------------------------------------
+
+    async def forward(self, link: Link, data: bytes) -> None:
+        """Sends a RELAY frame, unchanged, to the other side of the link's session."""
+        live = link.session
+        if live is None or not live.paired or link.role is None:
+            raise InvalidState("Relay data before the session was paired.")
+        target = live.other(link.role)
+        if target is None:
+            return  # The peer is reconnecting; the sender retransmits after it resumes.
+        target.blocked_since = self._loop.time()
+        try:
+            await target.ws.send_bytes(data)
+        except (ConnectionError, RuntimeError):
+            pass
+        target.blocked_since = None
+
+    def sweep_slow_links(self) -> None:
+        limit = self._loop.time() - self.config.slow_client_timeout
+        for link in list(self.links):
+            if link.blocked_since is not None and link.blocked_since < limit:
+                log.warning("closing a link that stopped reading (%s)", link.ip)
+                link.blocked_since = None
+                self._loop.create_task(link.ws.close())
+
+    # ---- ending --------------------------------------------------------------------
+
+    async def disconnected(self, link: Link) -> None:
+        self.links.discard(link)
+        live, link.session = link.session, None
+        if link.in_lobby:
+            link.in_lobby = False
+        if live is None or link.replaced or link.role is None:
+            return
+        if live.links.get(link.role) is link:
+            live.links[link.role] = None
+        if live.row.state in ("waiting", "queued"):
+            await self.close_session(live, "ended", by=link.role)
+            return
+        has_keys = live.row.resume_key_console and live.row.resume_key_applet
+        if not has_keys:
+            await self.close_session(live, "peer_left")
+            return
+        other = live.other(link.role)
+        if other is not None:
+            await other.send({"t": "peer_state", "state": "reconnecting"})
+        if live.timer is None:
+            live.timer = self._loop.call_later(self.config.grace_period, self._grace_expired, live)
+
+    def _grace_expired(self, live: LiveSession) -> None:
+        live.timer = None
+        self._loop.create_task(self.close_session(live, "peer_lost"))
+
+    def _expired(self, live: LiveSession) -> None:
+        live.timer = None
+        self._loop.create_task(self.close_session(live, "expired"))
+
+    async def close_session(self, live: LiveSession, reason: str, *, by: str | None = None) -> None:
+        if self.sessions.pop(live.session_id, None) is None:
+            return
+        if live.timer:
+            live.timer.cancel()
+            live.timer = None
+        was_queued = live.row.state == "queued"
+        self.storage.delete_session(live.session_id)
+        message = CLOSE_MESSAGES.get(reason, "The session has ended.")
+        if reason == "ended" and by:
+            message = f"The session was ended by the {'technician' if by == 'console' else 'customer'}."
+        log.info("session %s closed: %s", live.session_id, reason)
+        for link in live.links.values():
+            if link is not None:
+                link.session = None
+                await link.send({"t": "closed", "reason": reason, "message": message})
+                await link.ws.close()
+        if was_queued:
+            await self._notify_queue()
+
+    def stats(self) -> dict[str, int]:
+        counts: dict[str, int] = {"waiting": 0, "queued": 0, "paired": 0}
+        for live in self.sessions.values():
+            counts[live.row.state] = counts.get(live.row.state, 0) + 1
+        return counts

@@ -1,0 +1,310 @@
+"""The broker's persistent state behind a small interface.
+
+:class:`Storage` is what the rest of the broker uses; :class:`SqliteStorage` is the
+embedded default. The SQL is portable (no SQLite-only syntax beyond the connection
+pragmas), so a PostgreSQL implementation can share it when several broker nodes share
+one database (docs/scaling.md).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS groups (
+    name TEXT PRIMARY KEY,
+    permissions TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS technicians (
+    email TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    group_name TEXT NOT NULL REFERENCES groups(name),
+    password_hash TEXT NOT NULL,
+    must_change_password INTEGER NOT NULL DEFAULT 0,
+    disabled INTEGER NOT NULL DEFAULT 0,
+    failed_logins INTEGER NOT NULL DEFAULT 0,
+    locked_until REAL NOT NULL DEFAULT 0,
+    totp_secret TEXT,
+    totp_last_step INTEGER NOT NULL DEFAULT 0,
+    created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS auth_tokens (
+    token_hash TEXT PRIMARY KEY,
+    email TEXT NOT NULL REFERENCES technicians(email),
+    created_at REAL NOT NULL,
+    expires_at REAL NOT NULL,
+    last_used REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sessions (
+    session_id TEXT PRIMARY KEY,
+    nameplate TEXT UNIQUE,
+    state TEXT NOT NULL,
+    technician TEXT,
+    group_name TEXT,
+    queue_technician TEXT,
+    queue_group TEXT,
+    customer TEXT NOT NULL DEFAULT '{}',
+    created_at REAL NOT NULL,
+    expires_at REAL NOT NULL,
+    paired_at REAL,
+    policy BLOB,
+    resume_key_console BLOB,
+    resume_key_applet BLOB,
+    node TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS sessions_state ON sessions(state);
+"""
+
+
+@dataclass
+class Group:
+    name: str
+    permissions: list[str]
+
+
+@dataclass
+class Technician:
+    email: str
+    name: str
+    group_name: str
+    password_hash: str
+    created_at: float
+    must_change_password: bool = False
+    disabled: bool = False
+    failed_logins: int = 0
+    locked_until: float = 0.0
+    totp_secret: str | None = None
+    totp_last_step: int = 0
+
+
+@dataclass
+class AuthToken:
+    token_hash: str
+    email: str
+    created_at: float
+    expires_at: float
+    last_used: float
+
+
+@dataclass
+class SessionRow:
+    """A session as stored: ``state`` is waiting, queued or paired."""
+
+    session_id: str
+    state: str
+    created_at: float
+    expires_at: float
+    nameplate: str | None = None
+    technician: str | None = None
+    group_name: str | None = None
+    queue_technician: str | None = None
+    queue_group: str | None = None
+    customer: dict[str, str] = field(default_factory=dict)
+    paired_at: float | None = None
+    policy: bytes | None = None
+    resume_key_console: bytes | None = None
+    resume_key_applet: bytes | None = None
+    node: str = ""
+
+
+class Storage(Protocol):
+    def close(self) -> None: ...
+
+    # groups
+    def put_group(self, group: Group) -> None: ...
+    def get_group(self, name: str) -> Group | None: ...
+    def list_groups(self) -> list[Group]: ...
+
+    # technicians
+    def add_technician(self, tech: Technician) -> None: ...
+    def get_technician(self, email: str) -> Technician | None: ...
+    def update_technician(self, email: str, **changes: Any) -> None: ...
+    def list_technicians(self) -> list[Technician]: ...
+
+    # tokens
+    def add_token(self, token: AuthToken) -> None: ...
+    def get_token(self, token_hash: str) -> AuthToken | None: ...
+    def touch_token(self, token_hash: str, now: float) -> None: ...
+    def delete_tokens(self, email: str) -> None: ...
+
+    # sessions
+    def add_session(self, row: SessionRow) -> None: ...
+    def get_session(self, session_id: str) -> SessionRow | None: ...
+    def find_by_nameplate(self, nameplate: str) -> SessionRow | None: ...
+    def update_session(self, session_id: str, **changes: Any) -> None: ...
+    def delete_session(self, session_id: str) -> None: ...
+    def list_sessions(self, state: str | None = None) -> list[SessionRow]: ...
+    def nameplates_in_use(self) -> set[str]: ...
+
+
+T = TypeVar("T")
+
+
+def _row_to(cls: type[T], row: sqlite3.Row, *, json_fields: tuple[str, ...] = ()) -> T:
+    kwargs: dict[str, Any] = {}
+    for f in fields(cls):  # type: ignore[arg-type]
+        value = row[f.name]
+        if f.name in json_fields:
+            value = json.loads(value)
+        elif f.type in ("bool",) and value is not None:
+            value = bool(value)
+        kwargs[f.name] = value
+    return cls(**kwargs)
+
+
+class SqliteStorage:
+    """Storage in one SQLite file (WAL mode). Thread-safe through one lock."""
+
+    def __init__(self, path: Path | str) -> None:
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._lock = threading.Lock()
+        with self._lock:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._db.executescript(_SCHEMA)
+            self._db.execute(
+                "INSERT INTO meta(key, value) VALUES('schema_version', ?) "
+                "ON CONFLICT(key) DO NOTHING",
+                (str(SCHEMA_VERSION),),
+            )
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def _exec(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
+    def _update(self, table: str, key: str, value: str, changes: dict[str, Any]) -> None:
+        allowed = {
+            "technicians": Technician,
+            "sessions": SessionRow,
+        }[table]
+        names = {f.name for f in fields(allowed)}  # type: ignore[arg-type]
+        bad = set(changes) - names
+        if bad:
+            raise ValueError(f"unknown columns {sorted(bad)}")
+        values = [json.dumps(v) if isinstance(v, dict) else v for v in changes.values()]
+        assignments = ", ".join(f"{name} = ?" for name in changes)
+        self._exec(f"UPDATE {table} SET {assignments} WHERE {key} = ?", (*values, value))  # noqa: S608
+
+    # groups
+    def put_group(self, group: Group) -> None:
+        self._exec(
+            "INSERT INTO groups(name, permissions) VALUES(?, ?) "
+            "ON CONFLICT(name) DO UPDATE SET permissions = excluded.permissions",
+            (group.name, json.dumps(sorted(group.permissions))),
+        )
+
+    def get_group(self, name: str) -> Group | None:
+        rows = self._exec("SELECT * FROM groups WHERE name = ?", (name,))
+        return _row_to(Group, rows[0], json_fields=("permissions",)) if rows else None
+
+    def list_groups(self) -> list[Group]:
+        rows = self._exec("SELECT * FROM groups ORDER BY name")
+        return [_row_to(Group, r, json_fields=("permissions",)) for r in rows]
+
+    # technicians
+    def add_technician(self, tech: Technician) -> None:
+        try:
+            self._exec(
+                "INSERT INTO technicians(email, name, group_name, password_hash, "
+                "must_change_password, disabled, created_at) VALUES(?, ?, ?, ?, ?, ?, ?)",
+                (
+                    tech.email,
+                    tech.name,
+                    tech.group_name,
+                    tech.password_hash,
+                    int(tech.must_change_password),
+                    int(tech.disabled),
+                    tech.created_at,
+                ),
+            )
+        except sqlite3.IntegrityError as exc:
+            raise ValueError(f"cannot add {tech.email}: {exc}") from None
+
+    def get_technician(self, email: str) -> Technician | None:
+        rows = self._exec("SELECT * FROM technicians WHERE email = ?", (email,))
+        return _row_to(Technician, rows[0]) if rows else None
+
+    def update_technician(self, email: str, **changes: Any) -> None:
+        self._update("technicians", "email", email, changes)
+
+    def list_technicians(self) -> list[Technician]:
+        return [_row_to(Technician, r) for r in self._exec("SELECT * FROM technicians ORDER BY email")]
+
+    # tokens
+    def add_token(self, token: AuthToken) -> None:
+        self._exec(
+            "INSERT INTO auth_tokens(token_hash, email, created_at, expires_at, last_used) "
+            "VALUES(?, ?, ?, ?, ?)",
+            (token.token_hash, token.email, token.created_at, token.expires_at, token.last_used),
+        )
+
+    def get_token(self, token_hash: str) -> AuthToken | None:
+        rows = self._exec("SELECT * FROM auth_tokens WHERE token_hash = ?", (token_hash,))
+        return _row_to(AuthToken, rows[0]) if rows else None
+
+    def touch_token(self, token_hash: str, now: float) -> None:
+        self._exec("UPDATE auth_tokens SET last_used = ? WHERE token_hash = ?", (now, token_hash))
+
+    def delete_tokens(self, email: str) -> None:
+        self._exec("DELETE FROM auth_tokens WHERE email = ?", (email,))
+
+    # sessions
+    def add_session(self, row: SessionRow) -> None:
+        self._exec(
+            "INSERT INTO sessions(session_id, nameplate, state, technician, group_name, "
+            "queue_technician, queue_group, customer, created_at, expires_at, node) "
+            "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                row.session_id,
+                row.nameplate,
+                row.state,
+                row.technician,
+                row.group_name,
+                row.queue_technician,
+                row.queue_group,
+                json.dumps(row.customer),
+                row.created_at,
+                row.expires_at,
+                row.node,
+            ),
+        )
+
+    def get_session(self, session_id: str) -> SessionRow | None:
+        rows = self._exec("SELECT * FROM sessions WHERE session_id = ?", (session_id,))
+        return _row_to(SessionRow, rows[0], json_fields=("customer",)) if rows else None
+
+    def find_by_nameplate(self, nameplate: str) -> SessionRow | None:
+        rows = self._exec("SELECT * FROM sessions WHERE nameplate = ?", (nameplate,))
+        return _row_to(SessionRow, rows[0], json_fields=("customer",)) if rows else None
+
+    def update_session(self, session_id: str, **changes: Any) -> None:
+        self._update("sessions", "session_id", session_id, changes)
+
+    def delete_session(self, session_id: str) -> None:
+        self._exec("DELETE FROM sessions WHERE session_id = ?", (session_id,))
+
+    def list_sessions(self, state: str | None = None) -> list[SessionRow]:
+        if state is None:
+            rows = self._exec("SELECT * FROM sessions ORDER BY created_at")
+        else:
+            rows = self._exec(
+                "SELECT * FROM sessions WHERE state = ? ORDER BY created_at", (state,)
+            )
+        return [_row_to(SessionRow, r, json_fields=("customer",)) for r in rows]
+
+    def nameplates_in_use(self) -> set[str]:
+        rows = self._exec("SELECT nameplate FROM sessions WHERE nameplate IS NOT NULL")
+        return {r["nameplate"] for r in rows}

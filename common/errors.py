@@ -1,0 +1,128 @@
+"""Every error Lifeline raises on purpose, in one tree.
+
+The ``str()`` of each error is written for the person in front of the screen;
+``code`` is a stable machine-readable name that travels on the wire.
+
+LifelineError
+├── ProtocolError              the peer or the broker sent something we do not accept
+│   ├── InvalidState           a legal message at an illegal moment
+│   ├── MessageTooLarge        a length over its bound (checked before allocating)
+│   └── UnsupportedVersion     a protocol version we do not speak
+├── CryptoError
+│   ├── WrongCode              key confirmation failed: wrong code, or someone in the middle
+│   ├── TamperedRecord         a record failed authentication
+│   └── BadSignature           a broker signature (policy, resume proof) does not verify
+├── BrokerError                the broker refused a request (carries the broker's code)
+│   ├── AuthenticationError    wrong password, locked account, TOTP needed or wrong
+│   ├── CodeNotFound           that code is wrong or has expired
+│   └── RateLimited            too many attempts from this address
+├── SessionEnded               the session is over (ended, expired, peer gone for good)
+└── ConnectionFailed           the broker could not be reached (OSError, TLS, timeouts)
+    └── CertificateMismatch    the broker's certificate is not the one we pinned
+"""
+
+from __future__ import annotations
+
+
+class LifelineError(Exception):
+    """Base of every error Lifeline raises on purpose."""
+
+    code = "error"
+    default_message = "Something went wrong."
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or self.default_message)
+
+    @property
+    def message(self) -> str:
+        return str(self)
+
+
+class ProtocolError(LifelineError):
+    code = "protocol_error"
+    default_message = "The other side sent something Lifeline does not understand."
+
+
+class InvalidState(ProtocolError):
+    code = "invalid_state"
+    default_message = "A message arrived at a moment it is not allowed."
+
+
+class MessageTooLarge(ProtocolError):
+    code = "too_large"
+    default_message = "A message was larger than Lifeline allows."
+
+
+class UnsupportedVersion(ProtocolError):
+    code = "unsupported_version"
+    default_message = (
+        "The other side runs an incompatible version of Lifeline. Update both programs."
+    )
+
+
+class CryptoError(LifelineError):
+    code = "crypto_error"
+    default_message = "The secure connection could not be established."
+
+
+class WrongCode(CryptoError):
+    code = "bad_code"
+    default_message = "That code is wrong or has expired. Ask your technician for a new one."
+
+
+class TamperedRecord(CryptoError):
+    code = "tampered"
+    default_message = (
+        "Data on the secure connection was altered in transit. The session was closed."
+    )
+
+
+class BadSignature(CryptoError):
+    code = "bad_signature"
+    default_message = "A signature from the broker did not verify."
+
+
+class BrokerError(LifelineError):
+    """The broker refused a request; ``code`` is the broker's own error code."""
+
+    def __init__(self, message: str | None = None, *, code: str | None = None) -> None:
+        super().__init__(message)
+        if code is not None:
+            self.code = code
+
+
+class AuthenticationError(BrokerError):
+    code = "auth_failed"
+    default_message = "The email or password is wrong."
+
+
+class CodeNotFound(BrokerError):
+    code = "bad_code"
+    default_message = "That code is wrong or has expired. Ask your technician for a new one."
+
+
+class RateLimited(BrokerError):
+    code = "rate_limited"
+    default_message = "Too many attempts from this computer. Wait a minute and try again."
+
+
+class SessionEnded(LifelineError):
+    code = "session_ended"
+    default_message = "The session has ended."
+
+    def __init__(self, message: str | None = None, *, reason: str = "ended") -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class ConnectionFailed(LifelineError):
+    code = "connection_failed"
+    default_message = "Lifeline could not reach the server. Check your internet connection."
+
+
+class CertificateMismatch(ConnectionFailed):
+    code = "certificate_mismatch"
+    default_message = (
+        "The server's security certificate is not the one this program trusts. "
+        "Someone may be intercepting the connection; do not continue."
+    )

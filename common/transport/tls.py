@@ -1,0 +1,46 @@
+"""TLS to the broker: TLS 1.2 or later, server certificate always verified.
+
+Trust comes from one of: a pinned CA file, a pinned CA fingerprint (the CA is fetched
+from the broker once, checked against the pin, then used to verify as usual), or the
+system trust store for brokers with a public certificate.
+"""
+
+from __future__ import annotations
+
+import ssl
+from pathlib import Path
+
+from common.crypto.certificates import fingerprint, normalise_fingerprint
+from common.errors import CertificateMismatch
+
+
+def _base_context() -> ssl.SSLContext:
+    ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    return ctx
+
+
+def context_from_ca(ca_pem: bytes | None = None, ca_file: Path | None = None) -> ssl.SSLContext:
+    ctx = _base_context()
+    if ca_file is not None:
+        ctx.load_verify_locations(cafile=str(ca_file))
+    elif ca_pem is not None:
+        ctx.load_verify_locations(cadata=ca_pem.decode())
+    return ctx
+
+
+def bootstrap_context() -> ssl.SSLContext:
+    """Only for fetching the CA that is then checked against a pinned fingerprint."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
+def check_pinned_ca(ca_pem: bytes, pinned: str) -> None:
+    try:
+        actual = fingerprint(ca_pem)
+    except ValueError:
+        raise CertificateMismatch() from None
+    if actual != normalise_fingerprint(pinned):
+        raise CertificateMismatch()
