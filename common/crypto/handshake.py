@@ -17,6 +17,7 @@ from hashlib import sha256
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from spake2 import SPAKE2_A, SPAKE2_B  # type: ignore[import-untyped]
+from spake2.ed25519_basic import NotOnCurve  # type: ignore[import-untyped]
 from spake2.spake2 import SPAKEError  # type: ignore[import-untyped]
 
 from common.crypto.code import SessionCode
@@ -56,7 +57,7 @@ class PakeExchange:
             raise ProtocolError("The handshake message is too long.")
         try:
             key = self._pake.finish(inbound)
-        except (SPAKEError, ValueError) as exc:
+        except (SPAKEError, NotOnCurve, ValueError, IndexError) as exc:
             # A malformed point is indistinguishable, for the person, from a wrong code.
             raise WrongCode() from exc
         mine, theirs = self.outbound, inbound
