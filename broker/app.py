@@ -182,9 +182,12 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     if len(hub.links) >= config.max_connections:
         return web.Response(status=503, text="too many connections")
     # No compression: everything after pairing is ciphertext.
-    ws = web.WebSocketResponse(max_msg_size=MAX_FRAME, compress=False, heartbeat=20.0)
+    # A short close handshake: a hostile client that never answers it is dropped soon.
+    ws = web.WebSocketResponse(
+        max_msg_size=MAX_FRAME, compress=False, heartbeat=20.0, timeout=2.0
+    )
     await ws.prepare(request)
-    link = Link(ws, _peer_ip(request))
+    link = Link(ws, _peer_ip(request), request.transport)
     hub.links.add(link)
     try:
         await _serve_link(hub, link, config)

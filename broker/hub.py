@@ -51,6 +51,7 @@ CLOSE_MESSAGES = {
 class Link:
     ws: web.WebSocketResponse
     ip: str
+    transport: asyncio.BaseTransport | None = None
     role: str | None = None
     technician: Technician | None = None
     session: LiveSession | None = None
@@ -207,7 +208,8 @@ class SessionHub:
         tech = link.technician
         assert tech is not None
         now = time.time()
-        ttl = min(max(float(msg.get("ttl") or self.config.nameplate_ttl), 10.0), 86_400.0)
+        asked = msg.get("ttl")
+        ttl = min(max(float(asked), 10.0), 86_400.0) if asked else self.config.nameplate_ttl
         row = SessionRow(
             session_id=secrets.token_urlsafe(16),
             state="waiting",
@@ -445,9 +447,11 @@ class SessionHub:
         limit = self._loop.time() - self.config.slow_client_timeout
         for link in list(self.links):
             if link.blocked_since is not None and link.blocked_since < limit:
-                log.warning("closing a link that stopped reading (%s)", link.ip)
+                log.warning("dropping a link that stopped reading (%s)", link.ip)
                 link.blocked_since = None
-                self._loop.create_task(link.ws.close())
+                # A polite close would wait on the same full buffer: cut the connection.
+                if link.transport is not None:
+                    link.transport.abort()
 
     # ---- ending --------------------------------------------------------------------
 

@@ -67,7 +67,17 @@ class CryptoError(LifelineError):
 
 class WrongCode(CryptoError):
     code = "bad_code"
-    default_message = "That code is wrong or has expired. Ask your technician for a new one."
+    default_message = "That code is wrong or has expired."
+
+    @classmethod
+    def for_role(cls, role: str) -> WrongCode:
+        """The same failure, worded for the person who reads it."""
+        if role == "console":
+            return cls(
+                "That code is wrong or has expired: the customer's code did not match. "
+                "Create a new session and read them the new code."
+            )
+        return cls("That code is wrong or has expired. Ask your technician for a new one.")
 
 
 class TamperedRecord(CryptoError):

@@ -113,9 +113,15 @@ class PeerSession:
 
     @classmethod
     async def claim(
-        cls, client: BrokerClient, code: SessionCode | str, customer: dict[str, str] | None = None
+        cls,
+        client: BrokerClient,
+        code: SessionCode | str,
+        customer: dict[str, str] | None = None,
+        *,
+        pinned_policy_key: bytes | None = None,
     ) -> PeerSession:
-        """Applet: join the session a technician made, with the code they gave."""
+        """Applet: join the session a technician made, with the code they gave.
+        ``pinned_policy_key``: the broker key built into the applet, if any."""
         if isinstance(code, str):
             code = SessionCode.parse(code)
         link = await client.connect("applet")
@@ -125,7 +131,14 @@ class PeerSession:
         except LifelineError:
             await link.close()
             raise
-        session = cls(client, "applet", link, code=code, session_id=msg["session_id"])
+        session = cls(
+            client,
+            "applet",
+            link,
+            code=code,
+            session_id=msg["session_id"],
+            pinned_policy_key=pinned_policy_key,
+        )
         session.peer = {"name": msg["technician"].get("name", "")}
         return session
 
@@ -258,10 +271,10 @@ class PeerSession:
                     await self._on_relay(payload)
                 else:
                     await self._on_control(decode_broker(payload))
-            except WrongCode as exc:
+            except WrongCode:
                 with contextlib.suppress(LifelineError):
                     await self.link.send({"t": "handshake_failed"})
-                self._fail(exc)
+                self._fail(WrongCode.for_role(self.role))
             except LifelineError as exc:
                 log.warning("session %s failed: %s", self.session_id, exc)
                 with contextlib.suppress(LifelineError):
@@ -297,7 +310,10 @@ class PeerSession:
                 self._dirty.set()
             self._events.put_nowait(PeerState(f"peer_{msg['state']}"))
         elif t == "closed":
-            self._finish(Ended(msg["reason"], msg["message"]))
+            if msg["reason"] == "bad_code":
+                self._fail(WrongCode.for_role(self.role))
+            else:
+                self._finish(Ended(msg["reason"], msg["message"]))
         elif t == "error":
             log.warning("broker error: %s %s", msg["code"], msg["message"])
             if self.conn is None or self.conn.state != State.OPEN:
