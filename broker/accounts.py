@@ -215,7 +215,9 @@ class Accounts:
         if row is None or row.expires_at <= now:
             raise TokenInvalid()
         if now - row.last_used > self.config.inactivity_logoff:
-            raise TokenInvalid("You were signed out after a period without activity. Sign in again.")
+            raise TokenInvalid(
+                "You were signed out after a period without activity. Sign in again."
+            )
         tech = self.storage.get_technician(row.email)
         if tech is None or tech.disabled:
             raise TokenInvalid()

@@ -1,17 +1,16 @@
 """The broker's web application: one TLS port, WebSocket plus a few HTTP routes.
 
-    GET  /healthz          200 + JSON status
-    GET  /v1/gateways      the gateway list clients pick from
-    GET  /v1/ca.pem        the broker's CA (clients check it against a pinned fingerprint)
-    POST /v1/login         email, password, totp → session token
-    POST /v1/password      change password (also when a change is forced)
-    GET  /v1/ws            the broker protocol (docs/protocol.md)
+GET  /healthz          200 + JSON status
+GET  /v1/gateways      the gateway list clients pick from
+GET  /v1/ca.pem        the broker's CA (clients check it against a pinned fingerprint)
+POST /v1/login         email, password, totp → session token
+POST /v1/password      change password (also when a change is forced)
+GET  /v1/ws            the broker protocol (docs/protocol.md)
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import time
@@ -75,7 +74,9 @@ def _error(status: int, exc: LifelineError, **extra: Any) -> web.Response:
 
 async def _json_body(request: web.Request) -> dict[str, Any]:
     if request.content_length is not None and request.content_length > _MAX_JSON_BODY:
-        raise web.HTTPRequestEntityTooLarge(max_size=_MAX_JSON_BODY, actual_size=request.content_length)
+        raise web.HTTPRequestEntityTooLarge(
+            max_size=_MAX_JSON_BODY, actual_size=request.content_length
+        )
     try:
         body = json.loads(await request.content.read(_MAX_JSON_BODY))
     except (ValueError, UnicodeDecodeError):
@@ -117,7 +118,9 @@ async def gateways(request: web.Request) -> web.Response:
 
 
 async def ca_pem(request: web.Request) -> web.Response:
-    return web.Response(body=request.app[CERTS].ca_file.read_bytes(), content_type="application/x-pem-file")
+    return web.Response(
+        body=request.app[CERTS].ca_file.read_bytes(), content_type="application/x-pem-file"
+    )
 
 
 async def login(request: web.Request) -> web.Response:
@@ -183,9 +186,7 @@ async def websocket(request: web.Request) -> web.StreamResponse:
         return web.Response(status=503, text="too many connections")
     # No compression: everything after pairing is ciphertext.
     # A short close handshake: a hostile client that never answers it is dropped soon.
-    ws = web.WebSocketResponse(
-        max_msg_size=MAX_FRAME, compress=False, heartbeat=20.0, timeout=2.0
-    )
+    ws = web.WebSocketResponse(max_msg_size=MAX_FRAME, compress=False, heartbeat=20.0, timeout=2.0)
     await ws.prepare(request)
     link = Link(ws, _peer_ip(request), request.transport)
     hub.links.add(link)
@@ -291,12 +292,10 @@ async def start_broker(config: BrokerConfig, *, hub_class: type[SessionHub] = Se
     app.router.add_get("/v1/ws", websocket)
     runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
     await runner.setup()
-    site = web.TCPSite(runner, config.host, config.port, ssl_context=server_context(certs), backlog=1024)
+    site = web.TCPSite(
+        runner, config.host, config.port, ssl_context=server_context(certs), backlog=1024
+    )
     await site.start()
-    port = config.port
-    server = site._server
-    if server is not None and getattr(server, "sockets", None):
-        with contextlib.suppress(IndexError):
-            port = server.sockets[0].getsockname()[1]
+    port = int(runner.addresses[0][1]) if runner.addresses else config.port
     sweeper = asyncio.get_running_loop().create_task(_sweep(hub))
     return Broker(config, storage, accounts, certs, signer, runner, hub, port, sweeper)

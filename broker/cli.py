@@ -1,13 +1,13 @@
 """``lifeline-broker``: run the broker, or administer its accounts.
 
-    lifeline-broker serve [--host H] [--port P] [--data DIR]
-    lifeline-broker admin add-group NAME [--permissions a,b,…]
-    lifeline-broker admin add-technician EMAIL --name N --group G [--password P]
-    lifeline-broker admin list
-    lifeline-broker admin disable|enable EMAIL
-    lifeline-broker admin reset-password EMAIL [--password P] [--force-change]
-    lifeline-broker admin enroll-totp EMAIL
-    lifeline-broker admin set-permissions GROUP a,b,…
+lifeline-broker serve [--host H] [--port P] [--data DIR]
+lifeline-broker admin add-group NAME [--permissions a,b,…]
+lifeline-broker admin add-technician EMAIL --name N --group G [--password P]
+lifeline-broker admin list
+lifeline-broker admin disable|enable EMAIL
+lifeline-broker admin reset-password EMAIL [--password P] [--force-change]
+lifeline-broker admin enroll-totp EMAIL
+lifeline-broker admin set-permissions GROUP a,b,…
 """
 
 from __future__ import annotations
@@ -50,20 +50,29 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (%(default)s)")
     serve.add_argument("--port", type=int, default=8443, help="TLS port (%(default)s)")
     serve.add_argument(
-        "--public-url", action="append", default=[], help="URL clients use (repeat for a gateway list)"
+        "--public-url",
+        action="append",
+        default=[],
+        help="URL clients use (repeat for a gateway list)",
     )
     serve.add_argument(
         "--hostname", action="append", default=[], help="extra name for the self-made certificate"
     )
-    serve.add_argument("--grace", type=float, default=60.0, help="seconds a dropped peer may take to resume")
-    serve.add_argument("--code-ttl", type=float, default=600.0, help="seconds an unused code stays valid")
+    serve.add_argument(
+        "--grace", type=float, default=60.0, help="seconds a dropped peer may take to resume"
+    )
+    serve.add_argument(
+        "--code-ttl", type=float, default=600.0, help="seconds an unused code stays valid"
+    )
     serve.add_argument("-v", "--verbose", action="store_true")
 
     admin = sub.add_parser("admin", help="manage technicians and groups")
     asub = admin.add_subparsers(dest="action", required=True)
     g = asub.add_parser("add-group", help="create a technician group")
     g.add_argument("name")
-    g.add_argument("--permissions", type=_permissions, help=f"comma-separated, from: {', '.join(PERMISSIONS)}")
+    g.add_argument(
+        "--permissions", type=_permissions, help=f"comma-separated, from: {', '.join(PERMISSIONS)}"
+    )
     sp = asub.add_parser("set-permissions", help="replace a group's permissions")
     sp.add_argument("name")
     sp.add_argument("permissions", type=_permissions)
@@ -72,7 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--name", required=True)
     t.add_argument("--group", required=True)
     t.add_argument("--password", help="prompted for when omitted")
-    t.add_argument("--force-change", action="store_true", help="must change the password at first sign-in")
+    t.add_argument(
+        "--force-change", action="store_true", help="must change the password at first sign-in"
+    )
     asub.add_parser("list", help="list groups and technicians")
     for name, text in (("disable", "block a technician"), ("enable", "unblock a technician")):
         p = asub.add_parser(name, help=text)
@@ -109,7 +120,11 @@ def run_admin(args: argparse.Namespace) -> int:
             print(f"group {args.name}: {', '.join(args.permissions)} (applies to new sessions)")
         elif args.action == "add-technician":
             tech = accounts.add_technician(
-                args.email, args.name, _password(args.password), args.group, must_change=args.force_change
+                args.email,
+                args.name,
+                _password(args.password),
+                args.group,
+                must_change=args.force_change,
             )
             print(f"technician {tech.email} added to {tech.group_name}")
         elif args.action == "list":
@@ -122,7 +137,9 @@ def run_admin(args: argparse.Namespace) -> int:
             accounts.set_disabled(args.email, args.action == "disable")
             print(f"{args.email} {args.action}d")
         elif args.action == "reset-password":
-            accounts.set_password(args.email, _password(args.password), must_change=args.force_change)
+            accounts.set_password(
+                args.email, _password(args.password), must_change=args.force_change
+            )
             print(f"password of {args.email} reset")
         elif args.action == "enroll-totp":
             print(accounts.enroll_totp(args.email))

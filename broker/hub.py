@@ -9,6 +9,7 @@ untouched: it has no key and never parses them.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
 import time
@@ -51,7 +52,7 @@ CLOSE_MESSAGES = {
 class Link:
     ws: web.WebSocketResponse
     ip: str
-    transport: asyncio.BaseTransport | None = None
+    transport: asyncio.Transport | None = None
     role: str | None = None
     technician: Technician | None = None
     session: LiveSession | None = None
@@ -63,10 +64,8 @@ class Link:
 
     async def send(self, message: dict[str, Any]) -> None:
         if not self.ws.closed:
-            try:
+            with contextlib.suppress(ConnectionError, RuntimeError):
                 await self.ws.send_bytes(control_frame(message))
-            except (ConnectionError, RuntimeError):
-                pass
 
 
 @dataclass(eq=False)
@@ -187,7 +186,11 @@ class SessionHub:
             link.technician = self.accounts.authenticate_token(token)
         link.role = role
         await link.send(
-            {"t": "welcome", "broker": self.config.node_name, "policy_key": self.signer.public_bytes()}
+            {
+                "t": "welcome",
+                "broker": self.config.node_name,
+                "policy_key": self.signer.public_bytes(),
+            }
         )
 
     # ---- making sessions -----------------------------------------------------------
@@ -324,8 +327,10 @@ class SessionHub:
         tech = link.technician
         assert tech is not None
         live = self.sessions.get(msg["session_id"])
-        if live is None or live.row.state != "queued" or not any(
-            e["session_id"] == live.session_id for e in self._queue_for(tech)
+        if (
+            live is None
+            or live.row.state != "queued"
+            or not any(e["session_id"] == live.session_id for e in self._queue_for(tech))
         ):
             raise BrokerError("That customer is no longer waiting.", code="not_waiting")
         live.row.technician, live.row.group_name = tech.email, tech.group_name
@@ -437,10 +442,8 @@ class SessionHub:
         if target is None:
             return  # The peer is reconnecting; the sender retransmits after it resumes.
         target.blocked_since = self._loop.time()
-        try:
+        with contextlib.suppress(ConnectionError, RuntimeError):
             await target.ws.send_bytes(data)
-        except (ConnectionError, RuntimeError):
-            pass
         target.blocked_since = None
 
     def sweep_slow_links(self) -> None:
@@ -495,7 +498,9 @@ class SessionHub:
         self.storage.delete_session(live.session_id)
         message = CLOSE_MESSAGES.get(reason, "The session has ended.")
         if reason == "ended" and by:
-            message = f"The session was ended by the {'technician' if by == 'console' else 'customer'}."
+            message = (
+                f"The session was ended by the {'technician' if by == 'console' else 'customer'}."
+            )
         log.info("session %s closed: %s", live.session_id, reason)
         for link in live.links.values():
             if link is not None:

@@ -10,7 +10,11 @@ class RateLimiter:
     """Allows ``per_minute`` attempts per key, with a burst of the same size."""
 
     def __init__(
-        self, per_minute: int, *, clock: Callable[[], float] = time.monotonic, max_keys: int = 100_000
+        self,
+        per_minute: int,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        max_keys: int = 100_000,
     ) -> None:
         self.rate = per_minute / 60.0
         self.burst = float(per_minute)

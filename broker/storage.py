@@ -190,7 +190,7 @@ class SqliteStorage:
             "technicians": Technician,
             "sessions": SessionRow,
         }[table]
-        names = {f.name for f in fields(allowed)}  # type: ignore[arg-type]
+        names = {f.name for f in fields(allowed)}
         bad = set(changes) - names
         if bad:
             raise ValueError(f"unknown columns {sorted(bad)}")
@@ -241,7 +241,9 @@ class SqliteStorage:
         self._update("technicians", "email", email, changes)
 
     def list_technicians(self) -> list[Technician]:
-        return [_row_to(Technician, r) for r in self._exec("SELECT * FROM technicians ORDER BY email")]
+        return [
+            _row_to(Technician, r) for r in self._exec("SELECT * FROM technicians ORDER BY email")
+        ]
 
     # tokens
     def add_token(self, token: AuthToken) -> None:

@@ -77,7 +77,20 @@ async def paired_sessions(
     """A console and an applet session joined by a code, keys confirmed."""
     console = await PeerSession.create(console_client, token)
     assert console.code is not None
-    applet = await PeerSession.claim(applet_client, str(console.code), {"name": "Bob", "host": "bob-pc"})
+    applet = await PeerSession.claim(
+        applet_client, str(console.code), {"name": "Bob", "host": "bob-pc"}
+    )
     sas_console, sas_applet = await console.wait_open(10), await applet.wait_open(10)
     assert sas_console == sas_applet
     return console, applet
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("lifeline conformance")
+    group.addoption(
+        "--broker-url", help="run tests/conformance against this broker (https://host:port)"
+    )
+    group.addoption("--broker-ca-file", help="CA file that signed the broker's certificate")
+    group.addoption("--broker-ca-fingerprint", help="pinned SHA-256 fingerprint of the broker's CA")
+    group.addoption("--tech-email", help="a technician account on that broker")
+    group.addoption("--tech-password", help="its password")

@@ -7,7 +7,17 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-FORBIDDEN_IN_PURE = {"PySide6", "asyncio", "socket", "ssl", "aiohttp", "websockets", "mss", "pynput", "selectors"}
+FORBIDDEN_IN_PURE = {
+    "PySide6",
+    "asyncio",
+    "socket",
+    "ssl",
+    "aiohttp",
+    "websockets",
+    "mss",
+    "pynput",
+    "selectors",
+}
 CRYPTO_LIBS = {"cryptography", "spake2", "nacl"}
 
 

@@ -35,8 +35,7 @@ class SessionCode:
         n = len(digits) - SECRET_DIGITS
         if not MIN_NAMEPLATE_DIGITS <= n <= MAX_NAMEPLATE_DIGITS:
             raise WrongCode(
-                "That code has the wrong number of digits. "
-                "Check the code your technician gave you."
+                "That code has the wrong number of digits. Check the code your technician gave you."
             )
         return cls(digits[:n], digits[n:])
 

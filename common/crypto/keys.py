@@ -16,7 +16,9 @@ Role = Literal["console", "applet"]
 PURPOSE_PREFIX = b"lifeline/v1/"
 
 
-def derive_key(secret: bytes, purpose: str, *, salt: bytes | None = None, length: int = 32) -> bytes:
+def derive_key(
+    secret: bytes, purpose: str, *, salt: bytes | None = None, length: int = 32
+) -> bytes:
     """HKDF-SHA256 of ``secret`` bound to ``purpose`` (and optionally a transcript salt)."""
     hkdf = HKDF(
         algorithm=hashes.SHA256(),
@@ -87,4 +89,3 @@ class SessionKeys:
 def format_sas(sas: str) -> str:
     """``'482193'`` → ``'482 193'`` for reading aloud."""
     return f"{sas[:3]} {sas[3:]}"
-

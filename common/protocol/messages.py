@@ -31,9 +31,7 @@ def decode(data: bytes, *, max_size: int = MAX_RECORD) -> Message:
     if len(data) > max_size:
         raise MessageTooLarge()
     try:
-        message = msgpack.unpackb(
-            data, raw=False, strict_map_key=True, use_list=True
-        )
+        message = msgpack.unpackb(data, raw=False, strict_map_key=True, use_list=True)
     except (ValueError, msgpack.UnpackException, TypeError) as exc:
         raise ProtocolError("A message could not be decoded.") from exc
     if not isinstance(message, dict):
@@ -75,9 +73,12 @@ class Schema:
                 raise ProtocolError(f"The field {name!r} of {self.type!r} has the wrong type.")
             if not isinstance(value, kinds):
                 raise ProtocolError(f"The field {name!r} of {self.type!r} has the wrong type.")
-            if spec.max_len is not None and isinstance(value, str | bytes | list | dict):
-                if len(value) > spec.max_len:
-                    raise MessageTooLarge(f"The field {name!r} of {self.type!r} is too long.")
+            if (
+                spec.max_len is not None
+                and isinstance(value, str | bytes | list | dict)
+                and len(value) > spec.max_len
+            ):
+                raise MessageTooLarge(f"The field {name!r} of {self.type!r} is too long.")
         return message
 
 

@@ -279,7 +279,9 @@ class PeerConnection:
 
     # ---- sending -----------------------------------------------------------------
 
-    def send(self, channel: Channel, message: dict[str, Any], *, replace: str | None = None) -> None:
+    def send(
+        self, channel: Channel, message: dict[str, Any], *, replace: str | None = None
+    ) -> None:
         """Queues a message. With ``replace``, a queued message with the same key that
         has not started going out is dropped first: a newer frame supersedes it."""
         if self.state != State.OPEN:

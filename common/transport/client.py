@@ -65,8 +65,14 @@ class Login:
 
 
 def broker_error(code: str, message: str) -> BrokerError:
-    if code in ("auth_failed", "locked", "totp_required", "totp_wrong", "token_invalid",
-                "password_change_required"):
+    if code in (
+        "auth_failed",
+        "locked",
+        "totp_required",
+        "totp_wrong",
+        "token_invalid",
+        "password_change_required",
+    ):
         return AuthenticationError(message, code=code)
     cls = _ERRORS.get(code, BrokerError)
     return cls(message, code=code)
@@ -123,7 +129,8 @@ class BrokerClient:
         if self._http is None:
             connector = aiohttp.TCPConnector(ssl=await self._context())
             self._http = aiohttp.ClientSession(
-                connector=connector, timeout=aiohttp.ClientTimeout(total=30, connect=CONNECT_TIMEOUT)
+                connector=connector,
+                timeout=aiohttp.ClientTimeout(total=30, connect=CONNECT_TIMEOUT),
             )
         return self._http
 

@@ -92,6 +92,7 @@ class PeerSession:
         self._paired: asyncio.Future[None] = self._loop.create_future()
         self._dirty = asyncio.Event()
         self._writable = asyncio.Event()
+        self._ended_event = asyncio.Event()
         self._force_ack = False
         self._ack_timer: asyncio.TimerHandle | None = None
         self._resume_registered = False
@@ -103,7 +104,9 @@ class PeerSession:
     # ---- ways in -------------------------------------------------------------------
 
     @classmethod
-    async def create(cls, client: BrokerClient, token: str, *, ttl: float | None = None) -> PeerSession:
+    async def create(
+        cls, client: BrokerClient, token: str, *, ttl: float | None = None
+    ) -> PeerSession:
         """Console: a new session; read :attr:`code` to the customer."""
         link = await client.connect("console", token)
         await link.send({"t": "create_session", "ttl": int(ttl) if ttl else None})
@@ -177,7 +180,9 @@ class PeerSession:
         string. Raises :class:`WrongCode`, :class:`SessionEnded`, … on failure."""
         return await asyncio.wait_for(asyncio.shield(self._opened), timeout)
 
-    def send(self, channel: Channel, message: dict[str, Any], *, replace: str | None = None) -> None:
+    def send(
+        self, channel: Channel, message: dict[str, Any], *, replace: str | None = None
+    ) -> None:
         if self.ended is not None:
             raise SessionEnded(self.ended.message, reason=self.ended.reason)
         if self.conn is None or self.conn.state != State.OPEN:
@@ -215,12 +220,8 @@ class PeerSession:
             with contextlib.suppress(LifelineError):
                 await self.link.send({"t": "end"})
             with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._wait_ended(), 5.0)
+                await asyncio.wait_for(self._ended_event.wait(), 5.0)
         await self.close()
-
-    async def _wait_ended(self) -> None:
-        while self.ended is None:
-            await asyncio.sleep(0.01)
 
     async def close(self) -> None:
         """Drops the session locally (no message to the peer)."""
@@ -238,6 +239,7 @@ class PeerSession:
         if self.ended is not None:
             return
         self.ended = ended
+        self._ended_event.set()
         if self.conn is not None:
             self.conn.close()
         self._events.put_nowait(ended)
@@ -289,7 +291,9 @@ class PeerSession:
             if isinstance(event, HandshakeDone):
                 self.sas = event.sas
                 assert self.conn.keys is not None
-                await self.link.send({"t": "register_resume", "key": self.conn.keys.resume_public_key()})
+                await self.link.send(
+                    {"t": "register_resume", "key": self.conn.keys.resume_public_key()}
+                )
                 self._resume_registered = True
                 if not self._opened.done():
                     self._opened.set_result(event.sas)
@@ -305,7 +309,11 @@ class PeerSession:
         if t == "paired":
             self._on_paired(msg)
         elif t == "peer_state":
-            if msg["state"] == "connected" and self.conn is not None and self.conn.state == State.OPEN:
+            if (
+                msg["state"] == "connected"
+                and self.conn is not None
+                and self.conn.state == State.OPEN
+            ):
                 self.conn.resume()
                 self._dirty.set()
             self._events.put_nowait(PeerState(f"peer_{msg['state']}"))

@@ -52,7 +52,9 @@ class MitmHub(SpyHub):
             assert live is not None and live.row.nameplate is not None and link.role is not None
             target_role = "applet" if link.role == "console" else "console"
             # Toward the target we pretend to be the side that just spoke.
-            impostor = PakeExchange(link.role, live.session_id, SessionCode(live.row.nameplate, self.guess))  # type: ignore[arg-type]
+            impostor = PakeExchange(
+                link.role, live.session_id, SessionCode(live.row.nameplate, self.guess)
+            )  # type: ignore[arg-type]
             data = handshake_frame({"t": "pake", "m": impostor.outbound})
             target = live.links[target_role]
             if target is not None:
@@ -82,14 +84,27 @@ class ReplayHub(SpyHub):
             await super().forward(link, data)
 
 
-async def raw_tls(broker: Broker) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-    ctx = ssl.create_default_context(cafile=str(broker.certs.ca_file))
-    return await asyncio.open_connection("127.0.0.1", broker.port, ssl=ctx)
+Target = Broker | tuple[str, int, ssl.SSLContext]
 
 
-async def raw_websocket(broker: Broker) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+def _endpoint(target: Target) -> tuple[str, int, ssl.SSLContext]:
+    if isinstance(target, Broker):
+        return (
+            "127.0.0.1",
+            target.port,
+            ssl.create_default_context(cafile=str(target.certs.ca_file)),
+        )
+    return target
+
+
+async def raw_tls(target: Target) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    host, port, ctx = _endpoint(target)
+    return await asyncio.open_connection(host, port, ssl=ctx)
+
+
+async def raw_websocket(target: Target) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
     """A WebSocket upgraded by hand, so the test can write any frame bytes it likes."""
-    reader, writer = await raw_tls(broker)
+    reader, writer = await raw_tls(target)
     key = base64.b64encode(os.urandom(16)).decode()
     writer.write(
         (

@@ -13,14 +13,18 @@ from common.transport import BrokerClient
 from tests.conftest import PASSWORD, Tech
 
 
-async def test_login_gives_a_token_that_opens_a_console_link(client: BrokerClient, tech: Tech) -> None:
+async def test_login_gives_a_token_that_opens_a_console_link(
+    client: BrokerClient, tech: Tech
+) -> None:
     login = await client.login(tech.email, tech.password)
     assert login.name == "Alice" and login.group == "Support"
     link = await client.connect("console", login.token)
     await link.close()
 
 
-async def test_wrong_password_and_unknown_email_look_the_same(client: BrokerClient, tech: Tech) -> None:
+async def test_wrong_password_and_unknown_email_look_the_same(
+    client: BrokerClient, tech: Tech
+) -> None:
     with pytest.raises(AuthenticationError) as wrong:
         await client.login(tech.email, "wrong-password-1")
     with pytest.raises(AuthenticationError) as unknown:
@@ -46,7 +50,9 @@ async def test_five_failures_lock_the_account_for_five_minutes(
     assert (await client.login(tech.email, tech.password)).token
 
 
-async def test_a_success_resets_the_failure_count(broker: Broker, client: BrokerClient, tech: Tech) -> None:
+async def test_a_success_resets_the_failure_count(
+    broker: Broker, client: BrokerClient, tech: Tech
+) -> None:
     for _ in range(4):
         with pytest.raises(AuthenticationError):
             await client.login(tech.email, "wrong-password-1")
@@ -57,14 +63,18 @@ async def test_a_success_resets_the_failure_count(broker: Broker, client: Broker
     assert (await client.login(tech.email, tech.password)).token
 
 
-async def test_totp_is_required_once_enrolled(broker: Broker, client: BrokerClient, tech: Tech) -> None:
+async def test_totp_is_required_once_enrolled(
+    broker: Broker, client: BrokerClient, tech: Tech
+) -> None:
     uri = broker.accounts.enroll_totp(tech.email)
     totp = pyotp.parse_uri(uri)
     with pytest.raises(AuthenticationError) as missing:
         await client.login(tech.email, tech.password)
     assert missing.value.code == "totp_required"
     with pytest.raises(AuthenticationError) as wrong:
-        await client.login(tech.email, tech.password, "000000" if totp.now() != "000000" else "111111")
+        await client.login(
+            tech.email, tech.password, "000000" if totp.now() != "000000" else "111111"
+        )
     assert wrong.value.code == "totp_wrong"
     code = totp.now()
     assert (await client.login(tech.email, tech.password, code)).token
@@ -111,7 +121,9 @@ async def test_consoles_need_a_token(client: BrokerClient, tech: Tech) -> None:
         await client.connect("console", "not-a-token")
 
 
-async def test_login_rate_limit_per_address(broker: Broker, client: BrokerClient, tech: Tech) -> None:
+async def test_login_rate_limit_per_address(
+    broker: Broker, client: BrokerClient, tech: Tech
+) -> None:
     from common.errors import RateLimited
 
     broker.config.logins_per_minute = 3

@@ -41,7 +41,9 @@ async def hostile_broker(config: BrokerConfig, hub: type[SessionHub]) -> AsyncIt
         await running.stop()
 
 
-async def test_a_broker_substituting_spake2_messages_is_detected(broker_config: BrokerConfig) -> None:
+async def test_a_broker_substituting_spake2_messages_is_detected(
+    broker_config: BrokerConfig,
+) -> None:
     async with hostile_broker(broker_config, MitmHub) as broker:
         tech = seed(broker)
         async with BrokerClient(address(broker)) as c1, BrokerClient(address(broker)) as c2:
@@ -66,7 +68,9 @@ async def test_a_broker_flipping_a_bit_ends_the_session(broker_config: BrokerCon
     async with hostile_broker(broker_config, TamperHub) as broker:
         tech = seed(broker)
         async with BrokerClient(address(broker)) as c1, BrokerClient(address(broker)) as c2:
-            console, applet = await paired_sessions(c1, c2, (await c1.login(tech.email, tech.password)).token)
+            console, applet = await paired_sessions(
+                c1, c2, (await c1.login(tech.email, tech.password)).token
+            )
             console.send(Channel.CHAT, {"t": "chat", "text": "pay 100 to Bob"})
             with pytest.raises(SessionEnded) as ended:
                 await applet.next_message(5)
@@ -75,11 +79,15 @@ async def test_a_broker_flipping_a_bit_ends_the_session(broker_config: BrokerCon
             await applet.close()
 
 
-async def test_a_broker_replaying_records_delivers_nothing_twice(broker_config: BrokerConfig) -> None:
+async def test_a_broker_replaying_records_delivers_nothing_twice(
+    broker_config: BrokerConfig,
+) -> None:
     async with hostile_broker(broker_config, ReplayHub) as broker:
         tech = seed(broker)
         async with BrokerClient(address(broker)) as c1, BrokerClient(address(broker)) as c2:
-            console, applet = await paired_sessions(c1, c2, (await c1.login(tech.email, tech.password)).token)
+            console, applet = await paired_sessions(
+                c1, c2, (await c1.login(tech.email, tech.password)).token
+            )
             for i in range(5):
                 console.send(Channel.CHAT, {"t": "chat", "i": i})
             got = [(await applet.next_message(5)).message["i"] for _ in range(5)]
@@ -92,7 +100,9 @@ async def test_a_broker_replaying_records_delivers_nothing_twice(broker_config: 
 
 
 @pytest.fixture
-async def live_pair(broker: Broker, client: BrokerClient, login: Login) -> AsyncIterator[tuple[PeerSession, PeerSession]]:
+async def live_pair(
+    broker: Broker, client: BrokerClient, login: Login
+) -> AsyncIterator[tuple[PeerSession, PeerSession]]:
     async with BrokerClient(address(broker)) as applet_client:
         pair = await paired_sessions(client, applet_client, login.token)
         yield pair
@@ -106,7 +116,9 @@ async def still_works(pair: tuple[PeerSession, PeerSession], text: str) -> None:
     assert (await applet.next_message(5)).message["text"] == text
 
 
-async def test_garbage_before_the_upgrade_closes_only_that_connection(broker: Broker, live_pair: tuple[PeerSession, PeerSession]) -> None:
+async def test_garbage_before_the_upgrade_closes_only_that_connection(
+    broker: Broker, live_pair: tuple[PeerSession, PeerSession]
+) -> None:
     reader, writer = await raw_tls(broker)
     writer.write(os.urandom(4096))
     assert await closed_within(reader, 5)
@@ -129,8 +141,14 @@ async def test_a_100_mib_length_header_is_refused_without_allocating(
 
 @pytest.mark.parametrize(
     "payload",
-    [b"\x07garbage", b"\x00\xc1\xc1", b"\x01relay-before-pairing", control_frame({"t": "claim", "nameplate": "1"}),
-     control_frame({"t": "hello", "role": "root"}), b""],
+    [
+        b"\x07garbage",
+        b"\x00\xc1\xc1",
+        b"\x01relay-before-pairing",
+        control_frame({"t": "claim", "nameplate": "1"}),
+        control_frame({"t": "hello", "role": "root"}),
+        b"",
+    ],
     ids=["unknown-frame", "bad-msgpack", "relay-first", "claim-before-hello", "bad-role", "empty"],
 )
 async def test_bad_frames_close_only_that_link(
@@ -151,7 +169,9 @@ async def test_a_silent_client_is_dropped_after_the_hello_timeout(broker: Broker
     writer.close()
 
 
-async def test_code_claims_are_rate_limited_per_address(broker: Broker, client: BrokerClient, tech: object) -> None:
+async def test_code_claims_are_rate_limited_per_address(
+    broker: Broker, client: BrokerClient, tech: object
+) -> None:
     broker.hub.claim_limiter.__init__(3)  # type: ignore[misc]
     link = await client.connect("applet")
     for _ in range(3):
@@ -173,13 +193,18 @@ async def test_connection_limit(broker: Broker, client: BrokerClient) -> None:
     await first.close()
 
 
-async def test_a_reader_that_stops_reading_is_closed(broker: Broker, client: BrokerClient, login: Login) -> None:
+async def test_a_reader_that_stops_reading_is_closed(
+    broker: Broker, client: BrokerClient, login: Login
+) -> None:
     broker.config.slow_client_timeout = 1.0
     console_link = await client.connect("console", login.token)
     await console_link.send({"t": "create_session"})
     created = await console_link.expect("session_created")
-    reader, writer = await raw_websocket(broker)
-    for msg in ({"t": "hello", "role": "applet"}, {"t": "claim", "nameplate": created["nameplate"]}):
+    _reader, writer = await raw_websocket(broker)
+    for msg in (
+        {"t": "hello", "role": "applet"},
+        {"t": "claim", "nameplate": created["nameplate"]},
+    ):
         frame = control_frame(msg)
         writer.write(masked_frame_header(len(frame)) + frame)
     await writer.drain()

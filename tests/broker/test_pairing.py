@@ -13,7 +13,9 @@ from common.transport import BrokerClient, Login, PeerSession
 from tests.conftest import address, paired_sessions
 
 
-async def test_code_pairs_and_messages_flow_both_ways(broker: Broker, client: BrokerClient, login: Login) -> None:
+async def test_code_pairs_and_messages_flow_both_ways(
+    broker: Broker, client: BrokerClient, login: Login
+) -> None:
     async with BrokerClient(address(broker)) as applet_client:
         console, applet = await paired_sessions(client, applet_client, login.token)
         assert applet.peer["name"] == "Alice"
@@ -56,7 +58,9 @@ async def test_a_wrong_secret_fails_clearly_for_both_people_and_burns_the_code(
     assert broker.hub.sessions == {}
 
 
-async def test_an_unknown_code_is_refused_with_a_clear_message(client: BrokerClient, tech: object) -> None:
+async def test_an_unknown_code_is_refused_with_a_clear_message(
+    client: BrokerClient, tech: object
+) -> None:
     with pytest.raises(CodeNotFound) as err:
         await PeerSession.claim(client, "999-123-456")
     assert str(err.value) == "That code is wrong or has expired. Ask your technician for a new one."
@@ -75,7 +79,9 @@ async def test_an_unused_code_expires(broker: Broker, client: BrokerClient, logi
     await console.close()
 
 
-async def test_nameplates_are_unique_and_freed(broker: Broker, client: BrokerClient, login: Login) -> None:
+async def test_nameplates_are_unique_and_freed(
+    broker: Broker, client: BrokerClient, login: Login
+) -> None:
     sessions = [await PeerSession.create(client, login.token) for _ in range(5)]
     plates = {s.code.nameplate for s in sessions if s.code}
     assert len(plates) == 5 and all(len(p) == 3 for p in plates)
@@ -88,9 +94,13 @@ async def test_nameplates_are_unique_and_freed(broker: Broker, client: BrokerCli
     assert broker.storage.nameplates_in_use() == set()
 
 
-async def test_queue_flow_pairs_without_a_typed_code(broker: Broker, client: BrokerClient, login: Login) -> None:
+async def test_queue_flow_pairs_without_a_typed_code(
+    broker: Broker, client: BrokerClient, login: Login
+) -> None:
     async with BrokerClient(address(broker)) as applet_client:
-        applet = await PeerSession.enqueue(applet_client, group="Support", customer={"name": "Carol"})
+        applet = await PeerSession.enqueue(
+            applet_client, group="Support", customer={"name": "Carol"}
+        )
         lobby = await client.connect("console", login.token)
         await lobby.send({"t": "queue_list"})
         queue = await lobby.expect("queue")
@@ -127,7 +137,9 @@ async def test_private_queue_is_visible_only_to_its_technician(
         await applet.close()
 
 
-async def test_policy_is_signed_and_checked(broker: Broker, client: BrokerClient, login: Login) -> None:
+async def test_policy_is_signed_and_checked(
+    broker: Broker, client: BrokerClient, login: Login
+) -> None:
     from common.errors import BadSignature
 
     broker.accounts.add_group("Support", ["desktop_view", "system_info"])
@@ -140,7 +152,9 @@ async def test_policy_is_signed_and_checked(broker: Broker, client: BrokerClient
         await applet.close()
         # An applet that pins another broker key refuses the session.
         console = await PeerSession.create(client, login.token)
-        pinned = await PeerSession.claim(applet_client, str(console.code), pinned_policy_key=b"\x01" * 32)
+        pinned = await PeerSession.claim(
+            applet_client, str(console.code), pinned_policy_key=b"\x01" * 32
+        )
         with pytest.raises(BadSignature):
             await pinned.wait_open(5)
         with pytest.raises(SessionEnded):

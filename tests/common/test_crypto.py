@@ -43,9 +43,14 @@ def test_derive_key_is_hkdf_sha256_with_a_purpose_label() -> None:
     assert derive_key(secret, "record/console") == _hkdf_rfc5869(
         secret, b"lifeline/v1/record/console", None, 32
     )
-    assert derive_key(secret, "x", salt=b"s" * 32) == _hkdf_rfc5869(secret, b"lifeline/v1/x", b"s" * 32, 32)
+    assert derive_key(secret, "x", salt=b"s" * 32) == _hkdf_rfc5869(
+        secret, b"lifeline/v1/x", b"s" * 32, 32
+    )
     # A fixed vector: changing the key schedule breaks compatibility, so it must be deliberate.
-    assert derive_key(b"\x00" * 32, "sas").hex() == _hkdf_rfc5869(b"\x00" * 32, b"lifeline/v1/sas", None, 32).hex()
+    assert (
+        derive_key(b"\x00" * 32, "sas").hex()
+        == _hkdf_rfc5869(b"\x00" * 32, b"lifeline/v1/sas", None, 32).hex()
+    )
     assert derive_key(secret, "a") != derive_key(secret, "b")
 
 
@@ -162,7 +167,9 @@ def test_password_hashes() -> None:
         assert not verify_password("x", bad)
 
 
-@pytest.mark.parametrize("message", [b"", b"B", b"B" + bytes(32), b"A" + b"\xff" * 32, b"\x00" * 200])
+@pytest.mark.parametrize(
+    "message", [b"", b"B", b"B" + bytes(32), b"A" + b"\xff" * 32, b"\x00" * 200]
+)
 def test_pake_rejects_every_kind_of_malformed_message(message: bytes) -> None:
     with pytest.raises(WrongCode):
         PakeExchange("console", "s", SessionCode("123", "456789")).finish(message)

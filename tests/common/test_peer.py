@@ -81,7 +81,7 @@ def test_no_application_data_before_key_confirmation() -> None:
     console = PeerConnection("console", "sid", CODE)
     with pytest.raises(InvalidState):
         console.send(Channel.CHAT, {"t": "chat", "text": "too early"})
-    c, a = open_pair()
+    c, _a = open_pair()
     c.send(Channel.CHAT, {"t": "chat", "text": "x"})
     (record,) = c.data_to_send()
     fresh = PeerConnection("applet", "sid", CODE)
@@ -216,7 +216,10 @@ def test_resume_delivers_everything_exactly_once() -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.sampled_from(["drop", "dup", "ok", "cut"]), min_size=1, max_size=40), st.integers(0, 2**32))
+@given(
+    st.lists(st.sampled_from(["drop", "dup", "ok", "cut"]), min_size=1, max_size=40),
+    st.integers(0, 2**32),
+)
 def test_any_loss_and_duplication_pattern_recovers_on_resume(pattern: list[str], seed: int) -> None:
     rng = random.Random(seed)
     c, a = open_pair()
@@ -260,12 +263,13 @@ def test_queue_flow_refuses_a_key_that_breaks_its_commitment() -> None:
         console.receive_data(r)
     for r in console.data_to_send():  # console's key
         applet.receive_data(r)
-    impostor = PeerConnection("applet", "sid", None)
-    impostor._dh.commitment  # a different key than the one committed
+    impostor = PeerConnection("applet", "sid", None)  # a key other than the committed one
     from common.protocol import messages
     from common.protocol.framing import Kind, encode_record
 
-    forged = encode_record(bytes([1, Kind.HANDSHAKE]) + messages.encode({"t": "reveal", "k": impostor._dh.public_key}))
+    forged = encode_record(
+        bytes([1, Kind.HANDSHAKE]) + messages.encode({"t": "reveal", "k": impostor._dh.public_key})
+    )
     with pytest.raises(WrongCode):
         console.receive_data(forged)
 
@@ -274,7 +278,10 @@ def test_queue_flow_man_in_the_middle_shows_different_sas() -> None:
     """A broker running its own exchange with each side gets through, but the short
     authentication strings differ: that is what people compare aloud."""
     console, applet = PeerConnection("console", "sid", None), PeerConnection("applet", "sid", None)
-    mitm_applet, mitm_console = PeerConnection("applet", "sid", None), PeerConnection("console", "sid", None)
+    mitm_applet, mitm_console = (
+        PeerConnection("applet", "sid", None),
+        PeerConnection("console", "sid", None),
+    )
     for p in (console, applet, mitm_applet, mitm_console):
         p.start()
     pump(console, mitm_applet)
@@ -284,8 +291,12 @@ def test_queue_flow_man_in_the_middle_shows_different_sas() -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.dictionaries(st.sampled_from(["t", "m", "k", "c", "mac", "v"]),
-                       st.one_of(st.binary(max_size=80), st.text(max_size=10), st.integers(-(2**63), 2**64 - 1))))
+@given(
+    st.dictionaries(
+        st.sampled_from(["t", "m", "k", "c", "mac", "v"]),
+        st.one_of(st.binary(max_size=80), st.text(max_size=10), st.integers(-(2**63), 2**64 - 1)),
+    )
+)
 def test_hostile_handshake_messages_never_crash(fields: dict) -> None:
     from common.protocol import messages as msgs
     from common.protocol.framing import Kind, encode_record
