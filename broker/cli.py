@@ -34,7 +34,10 @@ def default_data_dir() -> Path:
 
 
 def _permissions(text: str) -> list[str]:
-    return check_permissions([p.strip() for p in text.split(",") if p.strip()])
+    try:
+        return check_permissions([p.strip() for p in text.split(",") if p.strip()])
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:

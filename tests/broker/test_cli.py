@@ -1,0 +1,143 @@
+"""``lifeline-broker admin …`` and ``lifeline-demo`` as a person runs them."""
+
+from __future__ import annotations
+
+import ssl
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from broker.cli import main as broker_main
+from common.transport import BrokerClient
+from console.demo import DEMO_EMAIL, DEMO_PASSWORD
+from tests.conftest import PASSWORD, address
+
+
+def admin(data: Path, *args: str) -> int:
+    return broker_main(["--data", str(data), "admin", *args])
+
+
+def test_admin_manages_groups_and_technicians(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "b"
+    assert admin(data, "add-group", "Level1", "--permissions", "desktop_view,system_info") == 0
+    assert (
+        admin(
+            data,
+            "add-technician",
+            "Ann@Example.test",
+            "--name",
+            "Ann",
+            "--group",
+            "Level1",
+            "--password",
+            PASSWORD,
+        )
+        == 0
+    )
+    assert admin(data, "enroll-totp", "ann@example.test") == 0
+    assert "otpauth://totp/" in capsys.readouterr().out
+    assert admin(data, "disable", "ann@example.test") == 0
+    assert admin(data, "list") == 0
+    out = capsys.readouterr().out
+    assert "group Level1: desktop_view, system_info" in out
+    assert "ann@example.test" in out and "disabled" in out and "2fa" in out
+    assert admin(data, "set-permissions", "Level1", "remote_control") == 0
+    assert "remote_control" in capsys.readouterr().out
+
+
+def test_admin_explains_mistakes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "b"
+    assert (
+        admin(
+            data,
+            "add-technician",
+            "x@example.test",
+            "--name",
+            "X",
+            "--group",
+            "Nope",
+            "--password",
+            PASSWORD,
+        )
+        == 2
+    )
+    assert "there is no group named 'Nope'" in capsys.readouterr().err
+    admin(data, "add-group", "G")
+    assert (
+        admin(
+            data,
+            "add-technician",
+            "x@example.test",
+            "--name",
+            "X",
+            "--group",
+            "G",
+            "--password",
+            "short",
+        )
+        == 2
+    )
+    assert "at least 8 characters" in capsys.readouterr().err
+    assert (
+        admin(
+            data,
+            "add-technician",
+            "x@example.test",
+            "--name",
+            "X",
+            "--group",
+            "G",
+            "--password",
+            "lettersonly",
+        )
+        == 2
+    )
+    assert "letters and digits" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        admin(data, "add-group", "H", "--permissions", "launch_missiles")
+    assert "unknown permission(s): launch_missiles" in capsys.readouterr().err
+    assert admin(data, "reset-password", "ghost@example.test", "--password", PASSWORD) == 2
+
+
+def test_demo_starts_a_broker_with_a_demo_technician(tmp_path: Path) -> None:
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "console.demo",
+            "--data",
+            str(tmp_path / "d"),
+            "--port",
+            "0",
+            "--once",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    assert "Lifeline broker listening on https://127.0.0.1:" in out
+    assert "CA fingerprint:  sha256:" in out
+    assert DEMO_EMAIL in out and DEMO_PASSWORD in out
+
+
+async def test_tls_is_1_2_or_later_and_prefers_1_3(broker, client: BrokerClient) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    from broker.tls import server_context
+
+    assert server_context(broker.certs).minimum_version == ssl.TLSVersion.TLSv1_2
+    for maximum, expected in (
+        (ssl.TLSVersion.TLSv1_2, "TLSv1.2"),
+        (ssl.TLSVersion.MAXIMUM_SUPPORTED, "TLSv1.3"),
+    ):
+        ctx = ssl.create_default_context(cafile=str(broker.certs.ca_file))
+        ctx.maximum_version = maximum
+        _, writer = await asyncio.open_connection("127.0.0.1", broker.port, ssl=ctx)
+        assert writer.get_extra_info("ssl_object").version() == expected
+        writer.close()
+    assert address(broker).url.startswith("https://")
