@@ -195,6 +195,16 @@ class SessionHub:
 
     # ---- making sessions -----------------------------------------------------------
 
+    def _register(self, row: SessionRow, link: Link) -> LiveSession:
+        """Stores a new session with ``link`` as its first side."""
+        assert link.role is not None
+        self.storage.add_session(row)
+        live = LiveSession(row)
+        live.links[link.role] = link
+        link.session = live
+        self.sessions[row.session_id] = live
+        return live
+
     def _new_nameplate(self) -> str:
         in_use = self.storage.nameplates_in_use()
         digits = MIN_NAMEPLATE_DIGITS
@@ -223,11 +233,7 @@ class SessionHub:
             group_name=tech.group_name,
             node=self.config.node_name,
         )
-        self.storage.add_session(row)
-        live = LiveSession(row)
-        live.links["console"] = link
-        link.session = live
-        self.sessions[row.session_id] = live
+        live = self._register(row, link)
         live.timer = self._loop.call_later(ttl, self._expired, live)
         log.info("session %s created by %s", row.session_id, tech.email)
         await link.send(
@@ -288,11 +294,7 @@ class SessionHub:
             customer=_customer(msg.get("customer")),
             node=self.config.node_name,
         )
-        self.storage.add_session(row)
-        live = LiveSession(row)
-        live.links["applet"] = link
-        link.session = live
-        self.sessions[row.session_id] = live
+        self._register(row, link)
         await link.send({"t": "queued", "session_id": row.session_id})
         await self._notify_queue()
 

@@ -261,8 +261,11 @@ class PeerSession:
         while self.ended is None:
             try:
                 frame = await self.link.receive()
-            except LifelineError:
+            except ConnectionFailed:
                 frame = None
+            except LifelineError as exc:  # the broker sent a malformed frame
+                self._fail(exc)
+                return
             if frame is None:
                 if not await self._link_lost():
                     return

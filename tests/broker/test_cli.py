@@ -49,53 +49,28 @@ def test_admin_manages_groups_and_technicians(
     assert "remote_control" in capsys.readouterr().out
 
 
+def add_tech(data: Path, group: str, password: str) -> int:
+    return admin(
+        data,
+        "add-technician",
+        "x@example.test",
+        "--name",
+        "X",
+        "--group",
+        group,
+        "--password",
+        password,
+    )
+
+
 def test_admin_explains_mistakes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     data = tmp_path / "b"
-    assert (
-        admin(
-            data,
-            "add-technician",
-            "x@example.test",
-            "--name",
-            "X",
-            "--group",
-            "Nope",
-            "--password",
-            PASSWORD,
-        )
-        == 2
-    )
+    assert add_tech(data, "Nope", PASSWORD) == 2
     assert "there is no group named 'Nope'" in capsys.readouterr().err
     admin(data, "add-group", "G")
-    assert (
-        admin(
-            data,
-            "add-technician",
-            "x@example.test",
-            "--name",
-            "X",
-            "--group",
-            "G",
-            "--password",
-            "short",
-        )
-        == 2
-    )
+    assert add_tech(data, "G", "short") == 2
     assert "at least 8 characters" in capsys.readouterr().err
-    assert (
-        admin(
-            data,
-            "add-technician",
-            "x@example.test",
-            "--name",
-            "X",
-            "--group",
-            "G",
-            "--password",
-            "lettersonly",
-        )
-        == 2
-    )
+    assert add_tech(data, "G", "lettersonly") == 2
     assert "letters and digits" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         admin(data, "add-group", "H", "--permissions", "launch_missiles")

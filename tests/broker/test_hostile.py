@@ -14,7 +14,7 @@ import pytest
 from broker.app import Broker, start_broker
 from broker.config import BrokerConfig
 from broker.hub import SessionHub
-from common.errors import ConnectionFailed, RateLimited, SessionEnded, WrongCode
+from common.errors import ConnectionFailed, ProtocolError, RateLimited, SessionEnded, WrongCode
 from common.protocol import Channel
 from common.protocol.broker_messages import control_frame
 from common.protocol.framing import Kind
@@ -234,3 +234,29 @@ async def test_healthz_reports_status(broker: Broker) -> None:
             body = await resp.json()
     assert resp.status == 200 and body["status"] == "ok"
     assert set(body["sessions"]) >= {"waiting", "queued", "paired"}
+
+
+class GarbageToAppletHub(SessionHub):
+    """Answers the applet's first relay frame with a frame type that does not exist."""
+
+    async def forward(self, link, data):  # type: ignore[no-untyped-def]
+        if link.role == "applet":
+            await link.ws.send_bytes(b"\x07not-a-frame")
+            return
+        await super().forward(link, data)
+
+
+async def test_a_client_ends_the_session_on_a_malformed_broker_frame(
+    broker_config: BrokerConfig,
+) -> None:
+    async with hostile_broker(broker_config, GarbageToAppletHub) as broker:
+        tech = seed(broker)
+        async with BrokerClient(address(broker)) as c1, BrokerClient(address(broker)) as c2:
+            token = (await c1.login(tech.email, tech.password)).token
+            console = await PeerSession.create(c1, token)
+            applet = await PeerSession.claim(c2, str(console.code))
+            with pytest.raises(ProtocolError):
+                await applet.wait_open(10)
+            assert applet.ended is not None and applet.ended.reason == "protocol_error"
+            await console.close()
+            await applet.close()
