@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import math
 import secrets
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -79,6 +80,14 @@ class Accounts:
         self.storage = storage
         self.config = config
         self.clock = clock
+        # Sign-ins to one account are checked one at a time, so parallel guesses are
+        # counted one by one and the fifth failure locks out every later attempt.
+        self._account_locks: dict[str, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+
+    def _account_lock(self, email: str) -> threading.Lock:
+        with self._locks_guard:
+            return self._account_locks.setdefault(email, threading.Lock())
 
     # ---- administration ------------------------------------------------------------
 
@@ -151,8 +160,16 @@ class Accounts:
     def verify_credentials(self, email: str, password: str, totp: str | None) -> Technician:
         """Checks password, lockout and TOTP. Five wrong passwords in a row lock the
         account for five minutes; a wrong TOTP code counts as a failure too."""
+        email = email.strip().lower()
+        if self.storage.get_technician(email) is None:
+            dummy_verify(password)
+            raise AuthenticationError()
+        with self._account_lock(email):
+            return self._verify_locked(email, password, totp)
+
+    def _verify_locked(self, email: str, password: str, totp: str | None) -> Technician:
         now = self.clock()
-        tech = self.storage.get_technician(email.strip().lower())
+        tech = self.storage.get_technician(email)
         if tech is None or tech.disabled:
             dummy_verify(password)
             raise AuthenticationError()
@@ -207,6 +224,10 @@ class Accounts:
         expires = now + self.config.token_lifetime
         self.storage.add_token(AuthToken(_token_hash(token), tech.email, now, expires, now))
         return LoginResult(token, expires, tech)
+
+    def touch(self, token: str) -> None:
+        """Records activity on a sign-in (resets the inactivity logoff)."""
+        self.storage.touch_token(_token_hash(token), self.clock())
 
     def authenticate_token(self, token: str) -> Technician:
         """The technician a token belongs to; refreshes its inactivity timer."""

@@ -72,17 +72,20 @@ def _error(status: int, exc: LifelineError, **extra: Any) -> web.Response:
     return web.json_response({"code": exc.code, "message": str(exc), **extra}, status=status)
 
 
+def _bad_request(message: str) -> web.HTTPBadRequest:
+    body = json.dumps({"code": "bad_request", "message": message})
+    return web.HTTPBadRequest(text=body, content_type="application/json")
+
+
 async def _json_body(request: web.Request) -> dict[str, Any]:
     if request.content_length is not None and request.content_length > _MAX_JSON_BODY:
-        raise web.HTTPRequestEntityTooLarge(
-            max_size=_MAX_JSON_BODY, actual_size=request.content_length
-        )
+        raise _bad_request("The request is too large.")
     try:
         body = json.loads(await request.content.read(_MAX_JSON_BODY))
     except (ValueError, UnicodeDecodeError):
-        raise web.HTTPBadRequest(text="expected a JSON object") from None
+        raise _bad_request("Expected a JSON object.") from None
     if not isinstance(body, dict):
-        raise web.HTTPBadRequest(text="expected a JSON object")
+        raise _bad_request("Expected a JSON object.")
     return body
 
 
@@ -91,7 +94,7 @@ def _str(body: dict[str, Any], name: str, *, optional: bool = False) -> str | No
     if value is None and optional:
         return None
     if not isinstance(value, str) or len(value) > 1024:
-        raise web.HTTPBadRequest(text=f"{name} must be a string")
+        raise _bad_request(f"{name} must be a text of at most 1024 characters.")
     return value
 
 
@@ -118,9 +121,10 @@ async def gateways(request: web.Request) -> web.Response:
 
 
 async def ca_pem(request: web.Request) -> web.Response:
-    return web.Response(
-        body=request.app[CERTS].ca_file.read_bytes(), content_type="application/x-pem-file"
-    )
+    ca_file = request.app[CERTS].ca_file
+    if ca_file is None:
+        raise web.HTTPNotFound(text="this broker uses a certificate from a public authority")
+    return web.Response(body=ca_file.read_bytes(), content_type="application/x-pem-file")
 
 
 async def login(request: web.Request) -> web.Response:
@@ -220,9 +224,10 @@ async def _serve_link(hub: SessionHub, link: Link, config: BrokerConfig) -> None
             continue  # text frames are ignored
         data: bytes = msg.data
         # Fast path: relay frames go out as they came in.
-        if data[:1] == b"\x01" and link.session is not None:
+        if data[:1] == b"\x01" and link.session is not None and link.session.paired:
             await hub.forward(link, data)
             continue
+        challenged = link.pending_challenge
         try:
             kind, payload = parse_frame(data)
             if kind != Frame.CONTROL:
@@ -236,7 +241,7 @@ async def _serve_link(hub: SessionHub, link: Link, config: BrokerConfig) -> None
             log.info("closing a link from %s: %s", link.ip, exc)
             await link.send({"t": "error", "code": exc.code, "message": str(exc)})
             return
-        if link.pending_challenge is not None:
+        if link.pending_challenge is not None and link.pending_challenge is not challenged:
             deadline = time.monotonic() + config.resume_timeout
 
 
@@ -275,7 +280,10 @@ async def _sweep(hub: SessionHub) -> None:
 async def start_broker(config: BrokerConfig, *, hub_class: type[SessionHub] = SessionHub) -> Broker:
     """Starts serving; returns once the port is bound (port 0 picks a free one)."""
     storage = open_storage(config.data_dir)
-    certs = ensure_certificates(config.data_dir, [config.host, *config.hostnames])
+    if config.cert_file is not None and config.key_file is not None:
+        certs = BrokerCertificates(config.cert_file, config.key_file)
+    else:
+        certs = ensure_certificates(config.data_dir, [config.host, *config.hostnames])
     signer = load_signing_key(config.data_dir)
     accounts = Accounts(storage, config)
     hub = hub_class(storage, accounts, signer, config)

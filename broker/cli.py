@@ -67,6 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--code-ttl", type=float, default=600.0, help="seconds an unused code stays valid"
     )
+    serve.add_argument("--cert", type=Path, help="certificate chain from a public CA (PEM)")
+    serve.add_argument("--key", type=Path, help="its private key (PEM)")
     serve.add_argument("-v", "--verbose", action="store_true")
 
     admin = sub.add_parser("admin", help="manage technicians and groups")
@@ -157,8 +159,8 @@ def run_admin(args: argparse.Namespace) -> int:
 async def serve(config: BrokerConfig) -> None:
     broker = await start_broker(config)
     print(f"Lifeline broker listening on {broker.url}", flush=True)
-    print(f"CA fingerprint: {broker.certs.ca_fingerprint}", flush=True)
-    print(f"CA certificate: {broker.certs.ca_file}", flush=True)
+    for line in broker.certs.describe():
+        print(line, flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -193,7 +195,12 @@ def main(argv: list[str] | None = None) -> int:
         hostnames=args.hostname,
         grace_period=args.grace,
         nameplate_ttl=args.code_ttl,
+        cert_file=args.cert,
+        key_file=args.key,
     )
+    if (args.cert is None) != (args.key is None):
+        print("lifeline-broker: --cert and --key go together", file=sys.stderr)
+        return 2
     install_event_loop_policy()
     asyncio.run(serve(config))
     return 0

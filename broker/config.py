@@ -29,6 +29,10 @@ class BrokerConfig:
     claims_per_minute: int = 20
     logins_per_minute: int = 20
     node_name: str = "node-1"
+    #: A certificate chain and key from a public CA. Without them the broker makes and
+    #: uses its own CA (clients then pin it by file or fingerprint).
+    cert_file: Path | None = None
+    key_file: Path | None = None
 
     @property
     def url(self) -> str:

@@ -44,7 +44,6 @@ CLOSE_MESSAGES = {
     "expired": "The code expired before anyone used it.",
     "peer_lost": "The other side did not come back in time. The session has ended.",
     "peer_left": "The other side left before the secure connection was set up.",
-    "broker_shutdown": "The server is shutting down.",
 }
 
 
@@ -61,6 +60,8 @@ class Link:
     in_lobby: bool = False
     pending_challenge: tuple[LiveSession, str, bytes] | None = None
     replaced: bool = False
+    #: A console's sign-in token: kept fresh while the console works in a session.
+    token: str | None = None
 
     async def send(self, message: dict[str, Any]) -> None:
         if not self.ws.closed:
@@ -86,14 +87,21 @@ class LiveSession:
         return self.links["applet" if role == "console" else "console"]
 
 
+#: Customer details an applet may give (name, host, …): few and short, so that a
+#: queue listing of MAX_QUEUE_ENTRIES always fits in one control message.
+MAX_CUSTOMER_FIELDS = 4
+MAX_CUSTOMER_TEXT = 128
+MAX_QUEUE_ENTRIES = 50
+QUEUE_WAIT_LIMIT = 3600.0
+
+
 def _customer(raw: object) -> dict[str, str]:
     if not isinstance(raw, dict):
         return {}
-    return {
-        str(k)[:32]: str(v)[:256]
-        for k, v in list(raw.items())[:16]
-        if isinstance(k, str) and isinstance(v, str | int | float)
-    }
+    fields = [
+        (k, v) for k, v in raw.items() if isinstance(k, str) and isinstance(v, str | int | float)
+    ]
+    return {k[:32]: str(v)[:MAX_CUSTOMER_TEXT] for k, v in fields[:MAX_CUSTOMER_FIELDS]}
 
 
 class SessionHub:
@@ -133,6 +141,8 @@ class SessionHub:
 
     async def on_control(self, link: Link, msg: dict[str, Any]) -> None:
         t = msg["t"]
+        if link.token is not None:
+            self.accounts.touch(link.token)
         if t == "ping":
             await link.send({"t": "pong"})
             return
@@ -163,6 +173,9 @@ class SessionHub:
         if t == "resume":
             await self._resume(link, msg)
             return
+        if t == "end" and link.session is not None:
+            await self.close_session(link.session, "ended", by=link.role)
+            return
         session = link.session
         if session is None or not session.paired:
             raise InvalidState(f"{t!r} needs a paired session.")
@@ -170,8 +183,6 @@ class SessionHub:
             await self._register_resume(link, session, msg["key"])
         elif t == "handshake_failed":
             await self.close_session(session, "bad_code")
-        elif t == "end":
-            await self.close_session(session, "ended", by=link.role)
         else:
             raise InvalidState(f"{t!r} is not allowed here.")
 
@@ -184,6 +195,7 @@ class SessionHub:
             if not token:
                 raise AuthenticationError("Sign in first.")
             link.technician = self.accounts.authenticate_token(token)
+            link.token = token
         link.role = role
         await link.send(
             {
@@ -288,19 +300,21 @@ class SessionHub:
             session_id=secrets.token_urlsafe(16),
             state="queued",
             created_at=now,
-            expires_at=now + 86_400,
+            expires_at=now + QUEUE_WAIT_LIMIT,
             queue_technician=technician,
             queue_group=None if technician else group,
             customer=_customer(msg.get("customer")),
             node=self.config.node_name,
         )
-        self._register(row, link)
+        live = self._register(row, link)
+        live.timer = self._loop.call_later(QUEUE_WAIT_LIMIT, self._expired, live)
         await link.send({"t": "queued", "session_id": row.session_id})
         await self._notify_queue()
 
     def _queue_for(self, tech: Technician) -> list[dict[str, Any]]:
+        """The oldest MAX_QUEUE_ENTRIES customers waiting for ``tech`` or their group."""
         now = time.time()
-        return [
+        entries = [
             {
                 "session_id": live.session_id,
                 "customer": live.row.customer,
@@ -314,6 +328,7 @@ class SessionHub:
                 or (live.row.queue_group is not None and live.row.queue_group == tech.group_name)
             )
         ]
+        return entries[:MAX_QUEUE_ENTRIES]
 
     async def _queue_list(self, link: Link, msg: dict[str, Any]) -> None:
         assert link.technician is not None
@@ -368,7 +383,7 @@ class SessionHub:
         )
         log.info("session %s paired", live.session_id)
         peers = {
-            "console": {"role": "applet", **live.row.customer},
+            "console": {**live.row.customer, "role": "applet"},
             "applet": {"role": "console", "name": tech.name},
         }
         for role, link in (("console", console), ("applet", applet)):
@@ -462,6 +477,10 @@ class SessionHub:
 
     async def disconnected(self, link: Link) -> None:
         self.links.discard(link)
+        if link.token is not None and link.session is not None:
+            # Being in a session is activity: the reconnect must not find the
+            # technician signed out for inactivity.
+            self.accounts.touch(link.token)
         live, link.session = link.session, None
         if link.in_lobby:
             link.in_lobby = False

@@ -31,17 +31,17 @@ CREATE TABLE IF NOT EXISTS technicians (
     must_change_password INTEGER NOT NULL DEFAULT 0,
     disabled INTEGER NOT NULL DEFAULT 0,
     failed_logins INTEGER NOT NULL DEFAULT 0,
-    locked_until REAL NOT NULL DEFAULT 0,
+    locked_until DOUBLE PRECISION NOT NULL DEFAULT 0,
     totp_secret TEXT,
     totp_last_step INTEGER NOT NULL DEFAULT 0,
-    created_at REAL NOT NULL
+    created_at DOUBLE PRECISION NOT NULL
 );
 CREATE TABLE IF NOT EXISTS auth_tokens (
     token_hash TEXT PRIMARY KEY,
     email TEXT NOT NULL REFERENCES technicians(email),
-    created_at REAL NOT NULL,
-    expires_at REAL NOT NULL,
-    last_used REAL NOT NULL
+    created_at DOUBLE PRECISION NOT NULL,
+    expires_at DOUBLE PRECISION NOT NULL,
+    last_used DOUBLE PRECISION NOT NULL
 );
 CREATE TABLE IF NOT EXISTS sessions (
     session_id TEXT PRIMARY KEY,
@@ -52,9 +52,9 @@ CREATE TABLE IF NOT EXISTS sessions (
     queue_technician TEXT,
     queue_group TEXT,
     customer TEXT NOT NULL DEFAULT '{}',
-    created_at REAL NOT NULL,
-    expires_at REAL NOT NULL,
-    paired_at REAL,
+    created_at DOUBLE PRECISION NOT NULL,
+    expires_at DOUBLE PRECISION NOT NULL,
+    paired_at DOUBLE PRECISION,
     policy BLOB,
     resume_key_console BLOB,
     resume_key_applet BLOB,

@@ -19,10 +19,16 @@ from common.crypto.certificates import (
 
 @dataclass(frozen=True)
 class BrokerCertificates:
-    ca_file: Path
     cert_file: Path
     key_file: Path
-    ca_fingerprint: str
+    #: The broker's own CA; None when it serves a certificate from a public CA.
+    ca_file: Path | None = None
+    ca_fingerprint: str | None = None
+
+    def describe(self) -> list[str]:
+        if self.ca_file is None:
+            return [f"certificate: {self.cert_file} (clients use their system trust store)"]
+        return [f"CA fingerprint: {self.ca_fingerprint}", f"CA certificate: {self.ca_file}"]
 
 
 def _write_private(path: Path, data: bytes) -> None:
@@ -45,7 +51,7 @@ def ensure_certificates(data_dir: Path, hostnames: list[str]) -> BrokerCertifica
         server = create_server_certificate(ca, names)
         _write_private(key, server.key_pem)
         cert.write_bytes(server.cert_pem + ca.cert_pem)
-    return BrokerCertificates(ca_cert, cert, key, fingerprint(ca_cert.read_bytes()))
+    return BrokerCertificates(cert, key, ca_cert, fingerprint(ca_cert.read_bytes()))
 
 
 def server_context(certs: BrokerCertificates) -> ssl.SSLContext:

@@ -70,8 +70,13 @@ class WrongCode(CryptoError):
     default_message = "That code is wrong or has expired."
 
     @classmethod
-    def for_role(cls, role: str) -> WrongCode:
+    def for_role(cls, role: str, *, queue_flow: bool = False) -> WrongCode:
         """The same failure, worded for the person who reads it."""
+        if queue_flow:
+            return cls(
+                "The secure connection could not be set up: the two sides did not agree "
+                "on a key. Someone may be interfering with the connection. Start again."
+            )
         if role == "console":
             return cls(
                 "That code is wrong or has expired: the customer's code did not match. "

@@ -39,8 +39,8 @@ async def run(config: BrokerConfig, once: bool) -> None:
     broker = await start_broker(config)
     print(f"Lifeline broker listening on {broker.url}")
     print(f"  health:          {broker.url}/healthz")
-    print(f"  CA fingerprint:  {broker.certs.ca_fingerprint}")
-    print(f"  CA certificate:  {broker.certs.ca_file}")
+    for line in broker.certs.describe():
+        print(f"  {line}")
     print(f"  demo technician: {DEMO_EMAIL} / {DEMO_PASSWORD}")
     print("Press Ctrl+C to stop.", flush=True)
     stop = asyncio.Event()

@@ -43,6 +43,8 @@ _MAX_HANDSHAKE_RECORD = 1024
 #: Acknowledge without waiting once this much is owed (the rest waits for a timer).
 ACK_EVERY_BYTES = 256 * 1024
 ACK_EVERY_RECORDS = 32
+#: The field that carries each handshake message's value.
+_HANDSHAKE_FIELD = {"pake": "m", "commit": "c", "pub": "k", "reveal": "k"}
 
 
 class State(enum.Enum):
@@ -166,7 +168,7 @@ class PeerConnection:
             raise MessageTooLarge("A handshake message is too long.")
         msg = messages.decode(body[2:], max_size=_MAX_HANDSHAKE_RECORD)
         kind = msg["t"]
-        value = msg.get("m") or msg.get("c") or msg.get("k")
+        value = msg.get(_HANDSHAKE_FIELD.get(kind, ""))
         if kind == "confirm":
             self._on_confirm(msg.get("mac"))
             return

@@ -43,6 +43,9 @@ ACK_DELAY = 0.02
 RECONNECT_DELAYS = (0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0)
 #: How long to keep trying: the broker's grace period plus a margin.
 RECONNECT_FOR = 75.0
+#: Codes whose key confirmation failed in this process. The broker should burn them,
+#: but a broker in the middle might not; we never give it a second guess.
+_burnt_codes: set[str] = set()
 
 
 @dataclass(frozen=True)
@@ -127,6 +130,8 @@ class PeerSession:
         ``pinned_policy_key``: the broker key built into the applet, if any."""
         if isinstance(code, str):
             code = SessionCode.parse(code)
+        if code.digits in _burnt_codes:
+            raise WrongCode.for_role("applet")
         link = await client.connect("applet")
         await link.send({"t": "claim", "nameplate": code.nameplate, "customer": customer or {}})
         try:
@@ -277,9 +282,11 @@ class PeerSession:
                 else:
                     await self._on_control(decode_broker(payload))
             except WrongCode:
+                if self.code is not None:
+                    _burnt_codes.add(self.code.digits)
                 with contextlib.suppress(LifelineError):
                     await self.link.send({"t": "handshake_failed"})
-                self._fail(WrongCode.for_role(self.role))
+                self._fail(WrongCode.for_role(self.role, queue_flow=self.code is None))
             except LifelineError as exc:
                 log.warning("session %s failed: %s", self.session_id, exc)
                 with contextlib.suppress(LifelineError):
@@ -322,7 +329,7 @@ class PeerSession:
             self._events.put_nowait(PeerState(f"peer_{msg['state']}"))
         elif t == "closed":
             if msg["reason"] == "bad_code":
-                self._fail(WrongCode.for_role(self.role))
+                self._fail(WrongCode.for_role(self.role, queue_flow=self.code is None))
             else:
                 self._finish(Ended(msg["reason"], msg["message"]))
         elif t == "error":

@@ -14,18 +14,19 @@ from common.crypto.certificates import fingerprint, normalise_fingerprint
 from common.errors import CertificateMismatch
 
 
-def _base_context() -> ssl.SSLContext:
-    ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
-    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
-    return ctx
-
-
 def context_from_ca(ca_pem: bytes | None = None, ca_file: Path | None = None) -> ssl.SSLContext:
-    ctx = _base_context()
-    if ca_file is not None:
-        ctx.load_verify_locations(cafile=str(ca_file))
-    elif ca_pem is not None:
-        ctx.load_verify_locations(cadata=ca_pem.decode())
+    """A verifying context. With a pinned CA it trusts that CA *only*: the system store
+    is not loaded, so no other authority can vouch for the broker."""
+    if ca_file is None and ca_pem is None:
+        ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
+    else:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verifies chain and hostname
+        if ca_file is not None:
+            ctx.load_verify_locations(cafile=str(ca_file))
+        else:
+            assert ca_pem is not None
+            ctx.load_verify_locations(cadata=ca_pem.decode())
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
     return ctx
 
 

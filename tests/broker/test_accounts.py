@@ -136,3 +136,23 @@ async def test_login_rate_limit_per_address(
         await client.login(tech.email, tech.password)
     with pytest.raises(RateLimited):
         await client.login(tech.email, tech.password)
+
+
+async def test_parallel_guesses_cannot_outrun_the_lockout(
+    broker: Broker, client: BrokerClient, tech: Tech
+) -> None:
+    import asyncio
+
+    async def guess(i: int) -> str:
+        try:
+            await client.login(tech.email, f"wrong-password-{i}")
+        except AuthenticationError as exc:
+            return exc.code
+        return "ok"
+
+    codes = await asyncio.gather(*(guess(i) for i in range(15)))
+    assert codes.count("auth_failed") == 5
+    assert codes.count("locked") == 10
+    with pytest.raises(AuthenticationError) as locked:
+        await client.login(tech.email, tech.password)
+    assert locked.value.code == "locked"

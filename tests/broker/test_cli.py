@@ -96,7 +96,7 @@ def test_demo_starts_a_broker_with_a_demo_technician(tmp_path: Path) -> None:
         check=True,
     ).stdout
     assert "Lifeline broker listening on https://127.0.0.1:" in out
-    assert "CA fingerprint:  sha256:" in out
+    assert "CA fingerprint: sha256:" in out
     assert DEMO_EMAIL in out and DEMO_PASSWORD in out
 
 

@@ -310,3 +310,18 @@ def test_hostile_handshake_messages_never_crash(fields: dict) -> None:
                 conn.receive_data(encode_record(bytes([1, Kind.HANDSHAKE]) + raw))
             except LifelineError:
                 assert conn.state is State.CLOSED
+
+
+def test_handshake_values_must_sit_in_their_own_field() -> None:
+    from common.protocol import messages as msgs
+    from common.protocol.framing import Kind, encode_record
+
+    applet = PeerConnection("applet", "sid", CODE)
+    applet.start()
+    console = PeerConnection("console", "sid", CODE)
+    console.start()
+    (pake,) = console.data_to_send()
+    value = msgs.decode(pake[6:])["m"]
+    wrong_field = encode_record(bytes([1, Kind.HANDSHAKE]) + msgs.encode({"t": "pake", "k": value}))
+    with pytest.raises(InvalidState):
+        applet.receive_data(wrong_field)

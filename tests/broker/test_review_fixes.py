@@ -1,0 +1,158 @@
+"""Regression tests for problems found in review of the broker and client."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import pytest
+
+import broker.hub as hub_module
+from broker.accounts import _token_hash
+from broker.app import Broker, start_broker
+from broker.config import BrokerConfig
+from common.crypto.certificates import create_ca, create_server_certificate
+from common.errors import BrokerError, ConnectionFailed, SessionEnded, WrongCode
+from common.protocol import Channel
+from common.transport import BrokerAddress, BrokerClient, Login, PeerSession
+from tests.broker.cut_proxy import CutProxy
+from tests.conftest import address, paired_sessions, seed
+
+
+async def test_relay_data_on_an_unpaired_session_closes_that_link_cleanly(
+    client: BrokerClient, login: Login, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    link = await client.connect("console", login.token)
+    await link.send({"t": "create_session"})
+    await link.expect("session_created")
+    await link.send_relay(b"\x01too early")
+    with pytest.raises((ConnectionFailed, BrokerError)):
+        await link.expect("paired", timeout=5)
+    assert "Error handling request" not in caplog.text
+
+
+async def test_a_technician_can_end_a_session_nobody_joined(
+    broker: Broker, client: BrokerClient, login: Login
+) -> None:
+    console = await PeerSession.create(client, login.token)
+    await console.end()
+    assert console.ended is not None and console.ended.reason == "ended"
+    assert broker.hub.sessions == {}
+
+
+async def test_a_full_queue_still_fits_one_message(
+    broker: Broker, client: BrokerClient, login: Login
+) -> None:
+    broker.hub.claim_limiter.__init__(1000)  # type: ignore[misc]
+    applets = []
+    async with BrokerClient(address(broker)) as applet_client:
+        for i in range(hub_module.MAX_QUEUE_ENTRIES + 5):
+            customer = {f"k{j}": "x" * 3000 for j in range(15)} | {"name": f"c{i}"}
+            applets.append(
+                await PeerSession.enqueue(applet_client, group="Support", customer=customer)
+            )
+        lobby = await client.connect("console", login.token)
+        await lobby.send({"t": "queue_list"})
+        entries = (await lobby.expect("queue"))["entries"]
+        assert len(entries) == hub_module.MAX_QUEUE_ENTRIES
+        assert all(len(e["customer"]) <= hub_module.MAX_CUSTOMER_FIELDS for e in entries)
+        await lobby.close()
+        for applet in applets:
+            await applet.close()
+
+
+async def test_a_queued_customer_is_not_kept_forever(
+    broker: Broker, client: BrokerClient, tech: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(hub_module, "QUEUE_WAIT_LIMIT", 0.3)
+    applet = await PeerSession.enqueue(client, group="Support")
+    with pytest.raises(SessionEnded) as ended:
+        await applet.wait_paired(5)
+    assert ended.value.reason == "expired"
+    await applet.close()
+
+
+async def test_customer_fields_cannot_pose_as_the_role(
+    broker: Broker, client: BrokerClient, login: Login
+) -> None:
+    console = await PeerSession.create(client, login.token)
+    async with BrokerClient(address(broker)) as applet_client:
+        applet = await PeerSession.claim(
+            applet_client, str(console.code), {"role": "console", "name": "Eve"}
+        )
+        await console.wait_open(10)
+        assert console.peer["role"] == "applet" and console.peer["name"] == "Eve"
+        await console.end()
+        await applet.close()
+
+
+async def test_a_long_session_survives_a_reconnect_after_the_idle_timeout(
+    broker: Broker, login: Login
+) -> None:
+    proxy = await CutProxy(broker.port).start()
+    try:
+        via_proxy = BrokerAddress(proxy.url, ca_file=broker.certs.ca_file)
+        async with BrokerClient(via_proxy) as c1, BrokerClient(address(broker)) as c2:
+            console, applet = await paired_sessions(c1, c2, login.token)
+            # The technician has worked in this session for longer than the idle logoff.
+            broker.storage.touch_token(_token_hash(login.token), time.time() - 31 * 60)
+            proxy.cut()
+            console.send(Channel.CHAT, {"t": "chat", "i": 1})
+            assert (await applet.next_message(20)).message["i"] == 1
+            await console.end()
+            await applet.close()
+    finally:
+        await proxy.stop()
+
+
+async def test_bad_http_requests_get_a_readable_error(client: BrokerClient) -> None:
+    with pytest.raises(BrokerError) as err:
+        await client._post("/v1/login", {"email": 5, "password": "x"})
+    assert err.value.code == "bad_request" and "email" in str(err.value)
+
+
+async def test_a_failed_code_is_never_offered_again_by_this_applet(
+    broker: Broker, client: BrokerClient, login: Login
+) -> None:
+    console = await PeerSession.create(client, login.token)
+    assert console.code is not None
+    wrong = f"{console.code.nameplate}{(int(console.code.secret) + 1) % 10**6:06d}"
+    async with BrokerClient(address(broker)) as applet_client:
+        applet = await PeerSession.claim(applet_client, wrong)
+        with pytest.raises(WrongCode):
+            await applet.wait_open(10)
+        await applet.close()
+        links_before = len(broker.hub.links)
+        with pytest.raises(WrongCode):
+            await PeerSession.claim(applet_client, wrong)
+        assert len(broker.hub.links) == links_before  # refused without asking the broker
+    await console.close()
+
+
+async def test_queue_flow_failures_do_not_talk_about_a_code() -> None:
+    message = str(WrongCode.for_role("applet", queue_flow=True))
+    assert "code" not in message.lower() and "did not agree" in message
+
+
+async def test_a_broker_can_serve_a_certificate_from_another_authority(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    ca = create_ca("Some public CA")
+    server = create_server_certificate(ca, ["127.0.0.1", "localhost"])
+    (tmp_path / "chain.pem").write_bytes(server.cert_pem + ca.cert_pem)
+    (tmp_path / "key.pem").write_bytes(server.key_pem)
+    (tmp_path / "ca.pem").write_bytes(ca.cert_pem)
+    config = BrokerConfig(
+        data_dir=tmp_path / "b",
+        port=0,
+        cert_file=tmp_path / "chain.pem",
+        key_file=tmp_path / "key.pem",
+    )
+    running = await start_broker(config)
+    try:
+        assert running.certs.ca_file is None
+        assert not (tmp_path / "b" / "ca.pem").exists()  # no self-made CA
+        async with BrokerClient(BrokerAddress(running.url, ca_file=tmp_path / "ca.pem")) as c:
+            assert (await c.get_json("/healthz"))["status"] == "ok"
+            seed(running)
+    finally:
+        await running.stop()
