@@ -47,9 +47,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--data", type=Path, default=default_data_dir(), help="data folder (default: %(default)s)"
     )
+    # --data is accepted before or after the command ("serve --data DIR").
+    data = argparse.ArgumentParser(add_help=False)
+    data.add_argument("--data", type=Path, default=argparse.SUPPRESS, help="data folder")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    serve = sub.add_parser("serve", help="run the broker")
+    serve = sub.add_parser("serve", help="run the broker", parents=[data])
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (%(default)s)")
     serve.add_argument("--port", type=int, default=8443, help="TLS port (%(default)s)")
     serve.add_argument(
@@ -71,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--key", type=Path, help="its private key (PEM)")
     serve.add_argument("-v", "--verbose", action="store_true")
 
-    admin = sub.add_parser("admin", help="manage technicians and groups")
+    admin = sub.add_parser("admin", help="manage technicians and groups", parents=[data])
     asub = admin.add_subparsers(dest="action", required=True)
     g = asub.add_parser("add-group", help="create a technician group")
     g.add_argument("name")

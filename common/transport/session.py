@@ -282,7 +282,7 @@ class PeerSession:
                 else:
                     await self._on_control(decode_broker(payload))
             except WrongCode:
-                if self.code is not None:
+                if self.code is not None and self.role == "applet":
                     _burnt_codes.add(self.code.digits)
                 with contextlib.suppress(LifelineError):
                     await self.link.send({"t": "handshake_failed"})

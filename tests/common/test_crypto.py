@@ -173,3 +173,40 @@ def test_password_hashes() -> None:
 def test_pake_rejects_every_kind_of_malformed_message(message: bytes) -> None:
     with pytest.raises(WrongCode):
         PakeExchange("console", "s", SessionCode("123", "456789")).finish(message)
+
+
+def _fixed_entropy(tag: bytes):  # type: ignore[no-untyped-def]
+    counter = [0]
+
+    def entropy(n: int) -> bytes:
+        out = b""
+        while len(out) < n:
+            out += hashlib.sha256(tag + counter[0].to_bytes(4, "big")).digest()
+            counter[0] += 1
+        return out[:n]
+
+    return entropy
+
+
+def test_spake2_and_key_schedule_vectors() -> None:
+    """Fixed vectors: a peer written elsewhere must produce these same bytes
+    (docs/protocol.md). They change only with a protocol version."""
+    from spake2 import SPAKE2_A, SPAKE2_B
+
+    password = SessionCode("482", "193076").pake_password("sid-1")
+    assert password == b"lifeline-code-v1:sid-1:482:193076"
+    ids = {"idA": b"lifeline-console", "idB": b"lifeline-applet"}
+    a = SPAKE2_A(password, entropy_f=_fixed_entropy(b"a"), **ids)
+    b = SPAKE2_B(password, entropy_f=_fixed_entropy(b"b"), **ids)
+    ma, mb = a.start(), b.start()
+    assert ma.hex() == "419d91dd77113af5badaf6117d4df40f927c3b9ac414260467deca936ab623cebe"
+    assert mb.hex() == "426e13e35ecbd23dc785e06c2bc2b0f05813ad1687d86c190e427dad29e9303dea"
+    key = a.finish(mb)
+    assert key == b.finish(ma)
+    assert key.hex() == "6fc131963f5bddfae0aa8aa05b099b39ddc4d67b1e08145190d83ac9e9c4c742"
+    keys = SessionKeys.derive(key, b"transcript", "console")
+    assert keys.sas == "112402"
+    assert (
+        keys.confirmation.hex()
+        == "218d533ac5c74acd4cdd5ff1c59088ecadc12b81e6918549bbfa2067e18428b1"
+    )

@@ -31,7 +31,7 @@ async def test_a_wrong_fingerprint_is_refused(target: Target) -> None:
 
 
 async def test_untrusted_certificate_is_refused(target: Target) -> None:
-    if not target.ca_pem:
+    if not target.private_ca:
         pytest.skip("the broker has a publicly trusted certificate")
     async with BrokerClient(BrokerAddress(target.address.url)) as client:  # system trust only
         with pytest.raises(CertificateMismatch):
