@@ -24,7 +24,7 @@ from pathlib import Path
 import platformdirs
 
 from broker.accounts import Accounts
-from broker.app import open_storage, start_broker
+from broker.app import Broker, open_storage, start_broker
 from broker.config import BrokerConfig
 from broker.permissions import PERMISSIONS, check_permissions
 
@@ -159,11 +159,26 @@ def run_admin(args: argparse.Namespace) -> int:
     return 0
 
 
-async def serve(config: BrokerConfig) -> None:
-    broker = await start_broker(config)
+async def start_or_explain(config: BrokerConfig) -> Broker | None:
+    """Starts the broker, or prints why it cannot (port taken, no permission)."""
+    try:
+        return await start_broker(config)
+    except OSError as exc:
+        print(
+            f"lifeline-broker: cannot listen on {config.host}:{config.port}: "
+            f"{exc.strerror or exc}. Is another broker running? Choose another port with --port.",
+            file=sys.stderr,
+        )
+        return None
+
+
+async def serve(config: BrokerConfig) -> int:
+    broker = await start_or_explain(config)
+    if broker is None:
+        return 1
     print(f"Lifeline broker listening on {broker.url}", flush=True)
-    for line in broker.certs.describe():
-        print(line, flush=True)
+    for label, value in broker.certs.describe():
+        print(f"{label}: {value}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -171,6 +186,7 @@ async def serve(config: BrokerConfig) -> None:
             loop.add_signal_handler(sig, stop.set)
     await stop.wait()
     await broker.stop()
+    return 0
 
 
 def install_event_loop_policy() -> None:
@@ -205,8 +221,7 @@ def main(argv: list[str] | None = None) -> int:
         print("lifeline-broker: --cert and --key go together", file=sys.stderr)
         return 2
     install_event_loop_policy()
-    asyncio.run(serve(config))
-    return 0
+    return asyncio.run(serve(config))
 
 
 if __name__ == "__main__":

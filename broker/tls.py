@@ -25,10 +25,11 @@ class BrokerCertificates:
     ca_file: Path | None = None
     ca_fingerprint: str | None = None
 
-    def describe(self) -> list[str]:
+    def describe(self) -> list[tuple[str, str]]:
+        """What clients need to trust this broker, as (label, value) lines."""
         if self.ca_file is None:
-            return [f"certificate: {self.cert_file} (clients use their system trust store)"]
-        return [f"CA fingerprint: {self.ca_fingerprint}", f"CA certificate: {self.ca_file}"]
+            return [("certificate", f"{self.cert_file} (clients use their system trust store)")]
+        return [("CA fingerprint", str(self.ca_fingerprint)), ("CA certificate", str(self.ca_file))]
 
 
 def _write_private(path: Path, data: bytes) -> None:

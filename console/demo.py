@@ -15,8 +15,8 @@ import sys
 from pathlib import Path
 
 from broker.accounts import Accounts
-from broker.app import open_storage, start_broker
-from broker.cli import install_event_loop_policy
+from broker.app import open_storage
+from broker.cli import install_event_loop_policy, start_or_explain
 from broker.config import BrokerConfig
 
 DEMO_EMAIL = "demo@lifeline.test"
@@ -35,13 +35,15 @@ def prepare(data_dir: Path) -> None:
         storage.close()
 
 
-async def run(config: BrokerConfig, once: bool) -> None:
-    broker = await start_broker(config)
+async def run(config: BrokerConfig, once: bool) -> int:
+    broker = await start_or_explain(config)
+    if broker is None:
+        return 1
     print(f"Lifeline broker listening on {broker.url}")
-    print(f"  health:          {broker.url}/healthz")
-    for line in broker.certs.describe():
-        print(f"  {line}")
-    print(f"  demo technician: {DEMO_EMAIL} / {DEMO_PASSWORD}")
+    lines = [("health", f"{broker.url}/healthz"), *broker.certs.describe()]
+    lines.append(("demo technician", f"{DEMO_EMAIL} / {DEMO_PASSWORD}"))
+    for label, value in lines:
+        print(f"  {label + ':':17}{value}")
     print("Press Ctrl+C to stop.", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -51,6 +53,7 @@ async def run(config: BrokerConfig, once: bool) -> None:
     if not once:
         await stop.wait()
     await broker.stop()
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,8 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     prepare(args.data)
     install_event_loop_policy()
-    asyncio.run(run(BrokerConfig(data_dir=args.data, port=args.port), args.once))
-    return 0
+    return asyncio.run(run(BrokerConfig(data_dir=args.data, port=args.port), args.once))
 
 
 if __name__ == "__main__":

@@ -96,7 +96,7 @@ def test_demo_starts_a_broker_with_a_demo_technician(tmp_path: Path) -> None:
         check=True,
     ).stdout
     assert "Lifeline broker listening on https://127.0.0.1:" in out
-    assert "CA fingerprint: sha256:" in out
+    assert "CA fingerprint:  sha256:" in out
     assert DEMO_EMAIL in out and DEMO_PASSWORD in out
 
 
@@ -116,3 +116,30 @@ async def test_tls_is_1_2_or_later_and_prefers_1_3(broker, client: BrokerClient)
         assert writer.get_extra_info("ssl_object").version() == expected
         writer.close()
     assert address(broker).url.startswith("https://")
+
+
+def test_a_busy_port_is_explained_not_a_traceback(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "broker.cli",
+                "serve",
+                "--data",
+                str(tmp_path / "b"),
+                "--port",
+                str(port),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr and "--port" in result.stderr
