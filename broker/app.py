@@ -208,7 +208,8 @@ async def _serve_link(hub: SessionHub, link: Link, config: BrokerConfig) -> None
     deadline = time.monotonic() + config.hello_timeout
     while True:
         # Until a link belongs to a session it must keep the conversation moving.
-        timeout = None if link.session is not None or link.in_lobby else deadline - time.monotonic()
+        settled = (link.session is not None or link.in_lobby) and link.pending_challenge is None
+        timeout = None if settled else deadline - time.monotonic()
         if timeout is not None and timeout <= 0:
             return
         try:
@@ -272,9 +273,13 @@ class Broker:
 
 
 async def _sweep(hub: SessionHub) -> None:
+    ticks = 0
     while True:
         await asyncio.sleep(1.0)
         hub.sweep_slow_links()
+        ticks += 1
+        if ticks % 60 == 0:
+            hub.refresh_console_tokens()
 
 
 async def start_broker(config: BrokerConfig, *, hub_class: type[SessionHub] = SessionHub) -> Broker:

@@ -42,6 +42,7 @@ CLOSE_MESSAGES = {
     "ended": "The session was ended.",
     "bad_code": "That code is wrong or has expired. Ask your technician for a new one.",
     "expired": "The code expired before anyone used it.",
+    "queue_expired": "No technician was free to take your request. Please try again later.",
     "peer_lost": "The other side did not come back in time. The session has ended.",
     "peer_left": "The other side left before the secure connection was set up.",
 }
@@ -95,13 +96,18 @@ MAX_QUEUE_ENTRIES = 50
 QUEUE_WAIT_LIMIT = 3600.0
 
 
+def _clip(text: str, max_bytes: int) -> str:
+    """At most ``max_bytes`` of UTF-8, cut on a character boundary."""
+    return text.encode()[:max_bytes].decode(errors="ignore")
+
+
 def _customer(raw: object) -> dict[str, str]:
     if not isinstance(raw, dict):
         return {}
     fields = [
         (k, v) for k, v in raw.items() if isinstance(k, str) and isinstance(v, str | int | float)
     ]
-    return {k[:32]: str(v)[:MAX_CUSTOMER_TEXT] for k, v in fields[:MAX_CUSTOMER_FIELDS]}
+    return {_clip(k, 32): _clip(str(v), MAX_CUSTOMER_TEXT) for k, v in fields[:MAX_CUSTOMER_FIELDS]}
 
 
 class SessionHub:
@@ -142,7 +148,8 @@ class SessionHub:
     async def on_control(self, link: Link, msg: dict[str, Any]) -> None:
         t = msg["t"]
         if link.token is not None:
-            self.accounts.touch(link.token)
+            # Re-checked on every request: a disabled or expired sign-in stops here.
+            link.technician = self.accounts.authenticate_token(link.token)
         if t == "ping":
             await link.send({"t": "pong"})
             return
@@ -307,12 +314,14 @@ class SessionHub:
             node=self.config.node_name,
         )
         live = self._register(row, link)
-        live.timer = self._loop.call_later(QUEUE_WAIT_LIMIT, self._expired, live)
+        live.timer = self._loop.call_later(QUEUE_WAIT_LIMIT, self._expired, live, "queue_expired")
         await link.send({"t": "queued", "session_id": row.session_id})
         await self._notify_queue()
 
-    def _queue_for(self, tech: Technician) -> list[dict[str, Any]]:
-        """The oldest MAX_QUEUE_ENTRIES customers waiting for ``tech`` or their group."""
+    def _queue_for(
+        self, tech: Technician, limit: int | None = MAX_QUEUE_ENTRIES
+    ) -> list[dict[str, Any]]:
+        """The oldest ``limit`` customers waiting for ``tech`` or their group."""
         now = time.time()
         entries = [
             {
@@ -328,7 +337,7 @@ class SessionHub:
                 or (live.row.queue_group is not None and live.row.queue_group == tech.group_name)
             )
         ]
-        return entries[:MAX_QUEUE_ENTRIES]
+        return entries[:limit]
 
     async def _queue_list(self, link: Link, msg: dict[str, Any]) -> None:
         assert link.technician is not None
@@ -347,7 +356,9 @@ class SessionHub:
         if (
             live is None
             or live.row.state != "queued"
-            or not any(e["session_id"] == live.session_id for e in self._queue_for(tech))
+            or not any(
+                e["session_id"] == live.session_id for e in self._queue_for(tech, limit=None)
+            )
         ):
             raise BrokerError("That customer is no longer waiting.", code="not_waiting")
         live.row.technician, live.row.group_name = tech.email, tech.group_name
@@ -463,6 +474,13 @@ class SessionHub:
             await target.ws.send_bytes(data)
         target.blocked_since = None
 
+    def refresh_console_tokens(self) -> None:
+        """A technician working in a session is active even when only relay frames
+        flow: keep their sign-in from timing out, so a crash-and-reconnect resumes."""
+        for link in list(self.links):
+            if link.token is not None and link.session is not None:
+                self.accounts.touch(link.token)
+
     def sweep_slow_links(self) -> None:
         limit = self._loop.time() - self.config.slow_client_timeout
         for link in list(self.links):
@@ -505,9 +523,9 @@ class SessionHub:
         live.timer = None
         self._loop.create_task(self.close_session(live, "peer_lost"))
 
-    def _expired(self, live: LiveSession) -> None:
+    def _expired(self, live: LiveSession, reason: str = "expired") -> None:
         live.timer = None
-        self._loop.create_task(self.close_session(live, "expired"))
+        self._loop.create_task(self.close_session(live, reason))
 
     async def close_session(self, live: LiveSession, reason: str, *, by: str | None = None) -> None:
         if self.sessions.pop(live.session_id, None) is None:

@@ -7,7 +7,8 @@ LifelineError
 ├── ProtocolError              the peer or the broker sent something we do not accept
 │   ├── InvalidState           a legal message at an illegal moment
 │   ├── MessageTooLarge        a length over its bound (checked before allocating)
-│   └── UnsupportedVersion     a protocol version we do not speak
+│   ├── UnsupportedVersion     a protocol version we do not speak
+│   └── CodecError             a screen update that cannot be decoded
 ├── CryptoError
 │   ├── WrongCode              key confirmation failed: wrong code, or someone in the middle
 │   ├── TamperedRecord         a record failed authentication
@@ -58,6 +59,17 @@ class UnsupportedVersion(ProtocolError):
     default_message = (
         "The other side runs an incompatible version of Lifeline. Update both programs."
     )
+
+
+class CodecError(ProtocolError):
+    """A screen update that cannot be decoded: damaged, out of order, or hostile.
+
+    The decoder's picture is unchanged and it now waits for a keyframe: ask the sender for
+    one, or close the session if the peer cannot be trusted to send sane data.
+    """
+
+    code = "codec_error"
+    default_message = "The screen picture from the other computer could not be shown."
 
 
 class CryptoError(LifelineError):

@@ -107,6 +107,15 @@ def certificate_hostnames(cert_pem: bytes) -> set[str]:
     return names
 
 
+def single_certificate(pem: bytes) -> bytes:
+    """The one certificate in ``pem``, re-encoded; refuses bundles and garbage, so a
+    pinned fingerprint vouches for exactly what will be trusted."""
+    certs = x509.load_pem_x509_certificates(pem)
+    if len(certs) != 1:
+        raise ValueError(f"expected one certificate, found {len(certs)}")
+    return certs[0].public_bytes(serialization.Encoding.PEM)
+
+
 def fingerprint(cert_pem: bytes) -> str:
     """SHA-256 of the certificate's DER bytes, as ``sha256:AB:CD:…``."""
     der = x509.load_pem_x509_certificate(cert_pem).public_bytes(serialization.Encoding.DER)

@@ -119,8 +119,9 @@ class BrokerClient:
                             ca_pem = await resp.content.read(64 * 1024)
                     except (aiohttp.ClientError, OSError, TimeoutError) as exc:
                         raise ConnectionFailed() from exc
-                tls.check_pinned_ca(ca_pem, addr.ca_fingerprint)
-                self._ssl = tls.context_from_ca(ca_pem=ca_pem)
+                self._ssl = tls.context_from_ca(
+                    ca_pem=tls.check_pinned_ca(ca_pem, addr.ca_fingerprint)
+                )
             else:
                 self._ssl = tls.context_from_ca(ca_file=addr.ca_file)
         return self._ssl

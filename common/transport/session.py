@@ -243,6 +243,16 @@ class PeerSession:
     def _finish(self, ended: Ended, error: BaseException | None = None) -> None:
         if self.ended is not None:
             return
+        if (
+            self.role == "applet"
+            and self.code is not None
+            and self.conn is not None
+            and self.conn.keys is not None
+            and not self._opened.done()
+        ):
+            # Our confirmation went out, so whoever holds the other end could test a
+            # guess against it. However the session ended, this code is spent.
+            _burnt_codes.add(self.code.digits)
         self.ended = ended
         self._ended_event.set()
         if self.conn is not None:
@@ -282,8 +292,6 @@ class PeerSession:
                 else:
                     await self._on_control(decode_broker(payload))
             except WrongCode:
-                if self.code is not None and self.role == "applet":
-                    _burnt_codes.add(self.code.digits)
                 with contextlib.suppress(LifelineError):
                     await self.link.send({"t": "handshake_failed"})
                 self._fail(WrongCode.for_role(self.role, queue_flow=self.code is None))

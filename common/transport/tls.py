@@ -10,7 +10,7 @@ from __future__ import annotations
 import ssl
 from pathlib import Path
 
-from common.crypto.certificates import fingerprint, normalise_fingerprint
+from common.crypto.certificates import fingerprint, normalise_fingerprint, single_certificate
 from common.errors import CertificateMismatch
 
 
@@ -38,10 +38,14 @@ def bootstrap_context() -> ssl.SSLContext:
     return ctx
 
 
-def check_pinned_ca(ca_pem: bytes, pinned: str) -> None:
+def check_pinned_ca(ca_pem: bytes, pinned: str) -> bytes:
+    """Returns the CA to trust: exactly one certificate, matching the pin. A bundle is
+    refused, so nobody can slip a second authority in beside the genuine one."""
     try:
-        actual = fingerprint(ca_pem)
+        ca = single_certificate(ca_pem)
+        actual = fingerprint(ca)
     except ValueError:
         raise CertificateMismatch() from None
     if actual != normalise_fingerprint(pinned):
         raise CertificateMismatch()
+    return ca

@@ -48,7 +48,8 @@ async def test_a_full_queue_still_fits_one_message(
     applets = []
     async with BrokerClient(address(broker)) as applet_client:
         for i in range(hub_module.MAX_QUEUE_ENTRIES + 5):
-            customer = {f"k{j}": "x" * 3000 for j in range(15)} | {"name": f"c{i}"}
+            # 4-byte characters: limits must count bytes, not characters.
+            customer = {f"k{j}": "😀" * 700 for j in range(15)} | {"name": f"c{i}"}
             applets.append(
                 await PeerSession.enqueue(applet_client, group="Support", customer=customer)
             )
@@ -57,6 +58,11 @@ async def test_a_full_queue_still_fits_one_message(
         entries = (await lobby.expect("queue"))["entries"]
         assert len(entries) == hub_module.MAX_QUEUE_ENTRIES
         assert all(len(e["customer"]) <= hub_module.MAX_CUSTOMER_FIELDS for e in entries)
+        # A customer beyond the listed ones can still be picked up.
+        last = applets[-1]
+        console = await PeerSession.pickup(client, login.token, last.session_id or "")
+        assert await console.wait_open(10) == await last.wait_open(10)
+        await console.close()
         await lobby.close()
         for applet in applets:
             await applet.close()
@@ -69,7 +75,8 @@ async def test_a_queued_customer_is_not_kept_forever(
     applet = await PeerSession.enqueue(client, group="Support")
     with pytest.raises(SessionEnded) as ended:
         await applet.wait_paired(5)
-    assert ended.value.reason == "expired"
+    assert ended.value.reason == "queue_expired"
+    assert "No technician was free" in str(ended.value) and "code" not in str(ended.value)
     await applet.close()
 
 
@@ -156,3 +163,50 @@ async def test_a_broker_can_serve_a_certificate_from_another_authority(tmp_path)
             seed(running)
     finally:
         await running.stop()
+
+
+class EndAfterConfirmHub(hub_module.SessionHub):
+    """A broker that ends the session as soon as the applet's key confirmation passes
+    through: what one that tested a guessed code against it would do."""
+
+    async def forward(self, link, data):  # type: ignore[no-untyped-def]
+        from tests.broker.hostile import handshake_message, record_kind
+
+        if record_kind(data) == 1 and handshake_message(data)["t"] == "confirm":
+            if link.role == "applet":
+                assert link.session is not None
+                await self.close_session(link.session, "ended", by="console")
+            return  # the console's confirmation never reaches the applet
+        await super().forward(link, data)
+
+
+async def test_a_code_is_spent_once_its_confirmation_went_out(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import make_config
+
+    running = await start_broker(make_config(tmp_path / "b"), hub_class=EndAfterConfirmHub)
+    try:
+        tech = seed(running)
+        async with BrokerClient(address(running)) as c1, BrokerClient(address(running)) as c2:
+            token = (await c1.login(tech.email, tech.password)).token
+            console = await PeerSession.create(c1, token)
+            applet = await PeerSession.claim(c2, str(console.code))
+            with pytest.raises(SessionEnded):
+                await applet.wait_open(10)
+            with pytest.raises(WrongCode):
+                await PeerSession.claim(c2, str(console.code))  # never a second guess
+            await applet.close()
+            await console.close()
+    finally:
+        await running.stop()
+
+
+async def test_a_disabled_technician_can_do_nothing_more(
+    broker: Broker, client: BrokerClient, login: Login
+) -> None:
+    lobby = await client.connect("console", login.token)
+    await lobby.send({"t": "queue_list"})
+    await lobby.expect("queue")
+    broker.accounts.set_disabled(login.email, True)
+    await lobby.send({"t": "create_session"})
+    with pytest.raises((BrokerError, ConnectionFailed)):
+        await lobby.expect("session_created")

@@ -31,3 +31,11 @@ def test_fingerprint_pins() -> None:
         check_pinned_ca(other.cert_pem, fingerprint(ca.cert_pem))
     with pytest.raises(CertificateMismatch):
         check_pinned_ca(b"not a certificate", fingerprint(ca.cert_pem))
+
+
+def test_a_fingerprint_pin_refuses_a_bundle_with_an_extra_authority() -> None:
+    ca, intruder = create_ca(), create_ca("Intruder")
+    with pytest.raises(CertificateMismatch):
+        check_pinned_ca(ca.cert_pem + intruder.cert_pem, fingerprint(ca.cert_pem))
+    trusted = check_pinned_ca(ca.cert_pem, fingerprint(ca.cert_pem))
+    assert context_from_ca(ca_pem=trusted).cert_store_stats()["x509_ca"] == 1

@@ -1,0 +1,160 @@
+"""Finding one vertical scroll between the reference picture and a new frame.
+
+Each row of the damaged region is hashed per 64-pixel stripe (an integer dot product with
+fixed random weights, wrapping at 2⁶⁴). Rows whose hash is unique in both pictures vote
+for the shift that maps one onto the other; the dominant shift wins. The stripes that
+really moved by it (a side panel or a minimap does not) and the rows where most of them
+match give the rectangle to copy.
+
+A wrong guess costs bandwidth, never correctness: the encoder recomputes the damage after
+applying the copy to its reference, and sends whatever still differs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from common.codec.damage import TILE
+from common.codec.frame_words import FrameWords, Words
+
+#: Fewest unique rows that must agree on a shift before it is believed.
+MIN_VOTES = 8
+#: Fewest rows a copy must span to be worth a record.
+MIN_ROWS = 8
+
+#: One weight per word of a stripe (a stripe is one tile, at most TILE words wide).
+_WEIGHTS = np.random.default_rng(0x5C4011).integers(1, 2**63, TILE, dtype=np.uint64)
+#: Keeps equal rows of different stripes apart when all stripes are pooled.
+_STRIPE_SALT = np.uint64(0x9E3779B97F4A7C15)
+
+
+@dataclass(frozen=True, slots=True)
+class Scroll:
+    """Copy the pixels of columns [x, x + width), rows [y - dy, y - dy + height) down by dy
+    (up when dy < 0) to rows [y, y + height)."""
+
+    x: int
+    y: int
+    width: int
+    height: int
+    dy: int
+
+    @property
+    def source_y(self) -> int:
+        return self.y - self.dy
+
+
+class RowHashes:
+    """Per-stripe hashes of the rows of one region of one picture.
+
+    `region` = (word0, row0, word1, row1); stripes are `stripe_words` wide (one tile), and
+    region edges are multiples of it except at the right edge of the frame. Hashes of a
+    frame stay valid for the next frame's reference as long as the encoder sent the frame
+    whole, so the encoder keeps them instead of hashing the same pixels twice.
+    """
+
+    def __init__(
+        self,
+        layout: FrameWords,
+        words: Words,
+        region: tuple[int, int, int, int],
+        stripe_words: int,
+    ) -> None:
+        self.region = region
+        self.stripe_words = stripe_words
+        w0, y0, w1, y1 = region
+        block = np.bitwise_and(words[y0:y1, w0:w1], layout.mask)
+        self.values = _stripe_hashes(block, stripe_words)
+        self._unique: tuple[NDArray[np.uint64], NDArray[np.intp]] | None = None
+
+    def unique(self) -> tuple[NDArray[np.uint64], NDArray[np.intp]]:
+        """The hashes that occur once, sorted, and their positions in `values.ravel()`."""
+        if self._unique is None:
+            self._unique = _unique_keys(self.values.ravel())
+        return self._unique
+
+
+def find_scroll(layout: FrameWords, now: RowHashes, before: RowHashes) -> Scroll | None:
+    """The dominant vertical scroll from `before` to `now` (hashes of the same region of
+    the reference and the new frame), or None."""
+    w0, y0, w1, _ = now.region
+    rows = now.values.shape[0]
+    if rows < 2 * MIN_ROWS:
+        return None
+    dy = _dominant_shift(now, before)
+    if dy is None:
+        return None
+    first, end = max(0, dy), min(rows, rows + dy)
+    moved = now.values[first:end] == before.values[first - dy : end - dy]
+    still = now.values[first:end] == before.values[first:end]
+    stripes = _longest_run(moved.sum(axis=0) > still.sum(axis=0))
+    if stripes is None:
+        return None
+    s0, s1 = stripes
+    majority = moved[:, s0:s1].sum(axis=1) * 2 > (s1 - s0)
+    span = _longest_run(majority)
+    if span is None or span[1] - span[0] < MIN_ROWS:
+        return None
+    ppw = layout.pixels_per_word
+    x0 = (w0 + s0 * now.stripe_words) * ppw
+    x1 = min(w0 + s1 * now.stripe_words, w1) * ppw
+    return Scroll(x0, y0 + first + span[0], x1 - x0, span[1] - span[0], dy)
+
+
+def _stripe_hashes(block: Words, stripe_words: int) -> NDArray[np.uint64]:
+    rows, width = block.shape
+    full = width // stripe_words
+    rest = width - full * stripe_words
+    out = np.empty((rows, full + (1 if rest else 0)), np.uint64)
+    weights = _WEIGHTS[:stripe_words]
+    if full:
+        stripes = block[:, : full * stripe_words].reshape(rows, full, stripe_words)
+        out[:, :full] = np.matmul(stripes, weights)
+    if rest:
+        out[:, full] = np.matmul(block[:, full * stripe_words :], weights[:rest])
+    out += np.arange(out.shape[1], dtype=np.uint64) * _STRIPE_SALT
+    return out
+
+
+def _dominant_shift(now: RowHashes, before: RowHashes) -> int | None:
+    stripes = now.values.shape[1]
+    keys_now, where_now = now.unique()
+    keys_before, where_before = before.unique()
+    if keys_now.size == 0 or keys_before.size == 0:
+        return None
+    at = np.minimum(np.searchsorted(keys_before, keys_now), keys_before.size - 1)
+    hit = keys_before[at] == keys_now
+    shifts = where_now[hit] // stripes - where_before[at[hit]] // stripes
+    shifts = shifts[shifts != 0]
+    if shifts.size < MIN_VOTES:
+        return None
+    rows = int(now.values.shape[0])
+    votes = np.bincount(shifts + rows)
+    best = int(np.argmax(votes))
+    if int(votes[best]) < MIN_VOTES:
+        return None
+    return best - rows
+
+
+def _unique_keys(keys: NDArray[np.uint64]) -> tuple[NDArray[np.uint64], NDArray[np.intp]]:
+    order = np.argsort(keys)
+    ordered = keys[order]
+    once = np.ones(ordered.size, np.bool_)
+    repeated = ordered[1:] == ordered[:-1]
+    once[1:] &= ~repeated
+    once[:-1] &= ~repeated
+    return ordered[once], order[once]
+
+
+def _longest_run(flags: NDArray[np.bool_]) -> tuple[int, int] | None:
+    """[start, end) of the longest run of True, or None when there is none."""
+    edges = np.diff(np.concatenate(([0], flags.astype(np.int8), [0])))
+    starts = np.flatnonzero(edges == 1)
+    if starts.size == 0:
+        return None
+    ends = np.flatnonzero(edges == -1)
+    best = int(np.argmax(ends - starts))
+    return int(starts[best]), int(ends[best])

@@ -1,0 +1,134 @@
+"""The screen-update wire format, and the bounds a decoder checks before allocating.
+
+    update := header zstd_bytes
+    header := version:u8 flags:u8 seq:u32 width:u16 height:u16 body_length:u32   (big-endian)
+    body   := record*                      (zstd_bytes decompress to exactly body_length bytes)
+    record := type:u8 x:u16 y:u16 w:u16 h:u16 payload
+
+docs/codec.md is the specification; this module is its source of truth for numbers.
+"""
+
+from __future__ import annotations
+
+import enum
+import struct
+from dataclasses import dataclass
+
+from common.errors import CodecError
+
+CODEC_VERSION = 1
+
+#: Largest width or height a decoder accepts (a framebuffer is at most 192 MiB).
+MAX_DIMENSION = 8192
+#: Largest decompressed body; the VIDEO channel carries 16 MiB messages at most anyway.
+MAX_BODY = 16 * 1024 * 1024
+#: Above a legitimate body's pixel bytes (3 per pixel), room for record headers and palettes.
+BODY_SLACK = 1024 * 1024
+#: A decoder accepts one record per CELL×CELL square of the screen, plus one (the copy).
+RECT_CELL = 16
+
+FLAG_KEYFRAME = 0x01
+_KNOWN_FLAGS = FLAG_KEYFRAME
+
+HEADER = struct.Struct(">BBIHHI")
+RECORD_HEADER = struct.Struct(">BHHHH")
+COPY_SOURCE = struct.Struct(">HH")
+#: Bytes per pixel of FILL, PALETTE colours and RAW pixels: blue, green, red.
+BYTES_PER_PIXEL = 3
+
+
+class RectType(enum.IntEnum):
+    """What a record's payload holds. 0 is never valid."""
+
+    #: src_x:u16 src_y:u16. Copy the w×h pixels at (src_x, src_y) to (x, y), overlap-safe.
+    COPY = 1
+    #: b g r. Every pixel of the rectangle gets this colour.
+    FILL = 2
+    #: count-1:u8, count × (b g r), then h rows of w indices packed MSB-first, each row
+    #: starting on a byte boundary, with 1/2/4/8 bits for ≤2/≤4/≤16/≤256 colours.
+    PALETTE = 3
+    #: w×h×3 bytes, rows top to bottom, pixels b g r.
+    RAW = 4
+    #: Reserved for H.264 regions (colourful or video content). Version 1 decoders refuse it.
+    VIDEO = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Rect:
+    """A rectangle of pixels: columns [x, x + width), rows [y, y + height)."""
+
+    x: int
+    y: int
+    width: int
+    height: int
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateHeader:
+    """The plain header in front of every update (see `read_update_header`)."""
+
+    keyframe: bool
+    seq: int
+    width: int
+    height: int
+    body_length: int
+
+
+def pack_header(header: UpdateHeader) -> bytes:
+    flags = FLAG_KEYFRAME if header.keyframe else 0
+    return HEADER.pack(
+        CODEC_VERSION, flags, header.seq, header.width, header.height, header.body_length
+    )
+
+
+def read_update_header(update: bytes) -> UpdateHeader:
+    """Parses and bounds-checks the plain header of an update, without decompressing it.
+
+    A recorder uses this to find keyframes (the only places playback can start); a viewer
+    that joined late uses it to skip updates until a keyframe. Raises `CodecError`.
+    """
+    if len(update) < HEADER.size:
+        raise CodecError("A screen update is shorter than its header.")
+    version, flags, seq, width, height, body_length = HEADER.unpack_from(update)
+    if version != CODEC_VERSION:
+        raise CodecError(
+            f"The screen update uses codec version {version}; this program speaks "
+            f"version {CODEC_VERSION}. Update both programs."
+        )
+    if flags & ~_KNOWN_FLAGS:
+        raise CodecError(f"A screen update has unknown flags {flags:#04x}.")
+    if not (1 <= width <= MAX_DIMENSION and 1 <= height <= MAX_DIMENSION):
+        raise CodecError(f"A screen of {width}×{height} pixels is not supported.")
+    if body_length > max_body_length(width, height):
+        raise CodecError(f"A screen update declares {body_length} bytes, over the limit.")
+    if (body_length == 0) != (len(update) == HEADER.size):
+        raise CodecError("A screen update's length does not match its header.")
+    return UpdateHeader(bool(flags & FLAG_KEYFRAME), seq, width, height, body_length)
+
+
+def max_body_length(width: int, height: int) -> int:
+    return min(MAX_BODY, BYTES_PER_PIXEL * width * height + BODY_SLACK)
+
+
+def max_record_count(width: int, height: int) -> int:
+    return -(-width // RECT_CELL) * -(-height // RECT_CELL) + 1
+
+
+def max_painted_area(width: int, height: int) -> int:
+    """Sum of record areas in one update: the tiles once, plus one full-screen copy."""
+    return 2 * width * height
+
+
+def palette_bits(count: int) -> int:
+    """Bits per index for a palette of `count` colours (1 ≤ count ≤ 256)."""
+    if count <= 2:
+        return 1
+    if count <= 4:
+        return 2
+    if count <= 16:
+        return 4
+    return 8
+
+
+def packed_row_bytes(width: int, bits: int) -> int:
+    return (width * bits + 7) // 8

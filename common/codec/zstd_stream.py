@@ -1,0 +1,64 @@
+"""One zstd stream per keyframe interval, flushed at the end of every update.
+
+Later updates refer back to earlier ones (a glyph seen once is cheap the next time), so
+every update must be decompressed, in order, by a stream that saw the same keyframe.
+A keyframe restarts both sides: that is where a new viewer or a recorder can join.
+"""
+
+from __future__ import annotations
+
+import zstandard
+
+from common.errors import CodecError
+
+LEVEL = 3
+#: The window the encoder uses and the largest a decoder accepts (4 MiB).
+WINDOW_LOG = 22
+#: Compressed bytes fed to the decompressor per call. Each zstd block costs at least
+#: 4 bytes and yields at most 128 KiB, so one call overshoots the budget by at most
+#: (FEED / 4 + 1) × 128 KiB = 16.1 MiB before the check below stops it.
+FEED = 512
+
+
+class CompressionStream:
+    """The encoder's side: call `restart` at every keyframe, `compress_update` per update."""
+
+    def __init__(self) -> None:
+        params = zstandard.ZstdCompressionParameters.from_level(LEVEL, window_log=WINDOW_LOG)
+        self._context = zstandard.ZstdCompressor(compression_params=params)
+        self._stream = self._context.compressobj()
+
+    def restart(self) -> None:
+        self._stream = self._context.compressobj()
+
+    def compress_update(self, body: bytes) -> bytes:
+        """Compresses `body` and flushes, so the decoder can decode it all right away."""
+        return self._stream.compress(body) + self._stream.flush(zstandard.COMPRESSOBJ_FLUSH_BLOCK)
+
+
+class DecompressionStream:
+    """The decoder's side. A fresh instance decodes from a keyframe on; after any
+    `CodecError` it is broken for good, so start a fresh one at the next keyframe."""
+
+    def __init__(self) -> None:
+        context = zstandard.ZstdDecompressor(max_window_size=1 << WINDOW_LOG)
+        self._stream = context.decompressobj()
+
+    def decompress_update(self, data: bytes | memoryview, length: int) -> bytes:
+        """The `length` bytes that `data` decompresses to, or `CodecError` if it yields
+        any other amount or is not valid zstd. Memory stays within length + 16.1 MiB."""
+        out = []
+        produced = 0
+        view = memoryview(data)
+        try:
+            for start in range(0, len(view), FEED):
+                chunk = self._stream.decompress(view[start : start + FEED])
+                produced += len(chunk)
+                if produced > length:
+                    raise CodecError("A screen update decompresses to more than it declares.")
+                out.append(chunk)
+        except zstandard.ZstdError as error:
+            raise CodecError("A screen update is not valid compressed data.") from error
+        if produced != length:
+            raise CodecError("A screen update decompresses to less than it declares.")
+        return b"".join(out)

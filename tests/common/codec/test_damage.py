@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from common.codec.damage import TileDamage, damaged_cells
+from common.codec.frame_words import FrameWords
+from tests.common.codec.screens import noise, with_random_alpha
+
+
+def damage_of(before: np.ndarray, after: np.ndarray) -> TileDamage:
+    height, width = before.shape[:2]
+    layout = FrameWords.for_size(width, height)
+    damage = TileDamage(layout)
+    damage.compare(layout.view(after), layout.view(before))
+    return damage
+
+
+@pytest.mark.parametrize(
+    ("width", "first", "last"), [(200, (130, 132), (198, 200)), (201, (130, 131), (200, 201))]
+)
+def test_only_changed_tiles_are_damaged(
+    width: int, first: tuple[int, int], last: tuple[int, int]
+) -> None:
+    """Even widths compare two pixels per word, odd widths one."""
+    before = noise(width, 150)
+    after = before.copy()
+    after[70, 130, 0] ^= 1  # tile (1, 2)
+    after[149, width - 1, 2] ^= 0x80  # the last, partial tile
+    damage = damage_of(before, after)
+    assert np.argwhere(damage.tiles).tolist() == [[1, 2], [2, 3]]
+    assert damage.damaged_boxes(tighten=True) == [
+        (first[0], 70, first[1], 71),
+        (last[0], 149, last[1], 150),
+    ]
+
+
+def test_tight_boxes_cover_exactly_the_changed_pixels_to_a_word() -> None:
+    before = noise(256, 128)
+    after = before.copy()
+    after[10:20, 5:9, 1] ^= 0xFF
+    damage = damage_of(before, after)
+    assert damage.damaged_boxes(tighten=True) == [(4, 10, 10, 20)]
+    assert damage.damaged_boxes(tighten=False) == [(0, 0, 64, 64)]
+
+
+def test_alpha_alone_is_not_damage() -> None:
+    before = noise(130, 70)
+    assert not damage_of(before, with_random_alpha(before)).tiles.any()
+
+
+def test_compare_moved_sees_a_scroll_and_can_be_undone() -> None:
+    before = noise(128, 192)
+    after = np.roll(before, -64, axis=0)
+    layout = FrameWords.for_size(128, 192)
+    damage = TileDamage(layout)
+    now, ref = layout.view(after), layout.view(before)
+    damage.compare(now, ref)
+    assert damage.tiles.all()
+    damage.compare_moved(now, ref, (0, 0, 128, 128), 64)
+    assert damage.tiles.tolist() == [[False, False], [False, False], [True, True]]
+    damage.compare_moved(now, ref, (0, 0, 128, 128), 0)
+    assert damage.tiles.all()
+
+
+def test_cells_merge_tiles_two_by_two() -> None:
+    tiles = np.zeros((3, 5), np.bool_)
+    tiles[0, 0] = tiles[1, 1] = True  # one cell: both diagonal tiles
+    tiles[0, 3] = True
+    tiles[2, 4] = True  # the padded corner cell
+    assert damaged_cells(tiles) == [(0, 0, 2, 2), (3, 0, 4, 1), (4, 2, 5, 3)]

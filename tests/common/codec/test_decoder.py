@@ -1,0 +1,313 @@
+"""ScreenDecoder against a hostile peer: one error class, the picture untouched, memory
+bounded, and a keyframe needed afterwards."""
+
+from __future__ import annotations
+
+import contextlib
+import struct
+import tracemalloc
+
+import numpy as np
+import pytest
+import zstandard
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from common.codec import CodecError, Rect, RectType, ScreenDecoder, ScreenEncoder
+from common.codec.wire_format import (
+    CODEC_VERSION,
+    HEADER,
+    MAX_DIMENSION,
+    RECORD_HEADER,
+    UpdateHeader,
+    max_body_length,
+    pack_header,
+)
+from common.codec.zstd_stream import CompressionStream
+from common.errors import ProtocolError
+from tests.common.codec.screens import bgr, text_page
+
+WIDTH, HEIGHT = 64, 48
+
+
+class Forger:
+    """Writes updates by hand, with a real compression stream, as a hostile peer would."""
+
+    def __init__(self, width: int = WIDTH, height: int = HEIGHT) -> None:
+        self.width, self.height = width, height
+        self.stream = CompressionStream()
+        self.seq = 0
+
+    def update(self, body: bytes, *, keyframe: bool = False, declared: int | None = None) -> bytes:
+        if keyframe:
+            self.stream.restart()
+        length = len(body) if declared is None else declared
+        header = UpdateHeader(keyframe, self.seq, self.width, self.height, length)
+        self.seq += 1
+        return pack_header(header) + (self.stream.compress_update(body) if body else b"")
+
+
+def record(kind: int, x: int, y: int, w: int, h: int, payload: bytes = b"") -> bytes:
+    return RECORD_HEADER.pack(kind, x, y, w, h) + payload
+
+
+def fill(x: int, y: int, w: int, h: int, colour: bytes = b"\x01\x02\x03") -> bytes:
+    return record(RectType.FILL, x, y, w, h, colour)
+
+
+@pytest.fixture
+def forger() -> Forger:
+    return Forger()
+
+
+@pytest.fixture
+def decoder(forger: Forger) -> ScreenDecoder:
+    """A decoder showing a keyframe: left half one colour, right half another."""
+    decoder = ScreenDecoder()
+    body = fill(0, 0, 32, HEIGHT, b"\x10\x20\x30") + fill(32, 0, 32, HEIGHT, b"\x40\x50\x60")
+    assert decoder.decode(forger.update(body, keyframe=True)) == [Rect(0, 0, WIDTH, HEIGHT)]
+    return decoder
+
+
+def assert_refused(decoder: ScreenDecoder, update: bytes) -> None:
+    before = decoder.framebuffer.copy()
+    with pytest.raises(CodecError) as caught:
+        decoder.decode(update)
+    assert isinstance(caught.value, ProtocolError)
+    assert caught.value.code == "codec_error"
+    assert np.array_equal(decoder.framebuffer, before)
+    assert decoder.needs_keyframe
+
+
+def test_a_well_formed_update_of_each_type_is_applied(
+    forger: Forger, decoder: ScreenDecoder
+) -> None:
+    palette = bytes([1]) + b"\x00\x00\x00" + b"\xff\xff\xff" + bytes([0b10100000, 0b01000000])
+    body = (
+        record(RectType.COPY, 0, 10, 8, 4, struct.pack(">HH", 40, 0))
+        + record(RectType.PALETTE, 8, 0, 3, 2, palette)
+        + record(RectType.RAW, 20, 20, 1, 2, b"\x01\x02\x03\x04\x05\x06")
+    )
+    rects = decoder.decode(forger.update(body))
+    assert rects == [Rect(0, 10, 8, 4), Rect(8, 0, 3, 2), Rect(20, 20, 1, 2)]
+    fb = decoder.framebuffer
+    assert (fb[10:14, 0:8] == [0x40, 0x50, 0x60]).all()
+    assert fb[0, 8:11].tolist() == [[255, 255, 255], [0, 0, 0], [255, 255, 255]]
+    assert fb[1, 8:11].tolist() == [[0, 0, 0], [255, 255, 255], [0, 0, 0]]
+    assert fb[20:22, 20].tolist() == [[1, 2, 3], [4, 5, 6]]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(fill(60, 0, 8, 8), id="right of the screen"),
+        pytest.param(fill(0, 45, 8, 4), id="below the screen"),
+        pytest.param(fill(0, 0, 0, 4), id="empty rectangle"),
+        pytest.param(fill(0, 0, 4, 4)[:-1], id="truncated payload"),
+        pytest.param(fill(0, 0, 4, 4)[:5], id="truncated header"),
+        pytest.param(record(0, 0, 0, 4, 4), id="type zero"),
+        pytest.param(record(99, 0, 0, 4, 4, b"\0" * 64), id="unknown type"),
+        pytest.param(record(RectType.VIDEO, 0, 0, 4, 4, b"\0" * 64), id="reserved video"),
+        pytest.param(
+            record(RectType.COPY, 0, 0, 8, 8, struct.pack(">HH", 60, 0)), id="copy from outside"
+        ),
+        pytest.param(record(RectType.RAW, 0, 0, 4, 4, b"\0" * 47), id="short raw"),
+        pytest.param(
+            record(RectType.PALETTE, 0, 0, 8, 1, bytes([2]) + b"\0" * 9 + bytes([0b11000000, 0])),
+            id="palette index out of range",
+        ),
+        pytest.param(
+            record(RectType.PALETTE, 0, 0, 8, 1, bytes([255]) + b"\0" * 100),
+            id="palette shorter than its count",
+        ),
+        pytest.param(
+            record(RectType.PALETTE, 0, 0, 8, 2, bytes([1]) + b"\0" * 6 + b"\0"),
+            id="packed indices truncated",
+        ),
+        pytest.param(fill(0, 0, 64, 48) * 3, id="paints too much"),
+        pytest.param(fill(0, 0, 1, 1) * 30, id="too many rectangles"),
+    ],
+)
+def test_bad_records_are_refused_whole(forger: Forger, decoder: ScreenDecoder, body: bytes) -> None:
+    assert_refused(decoder, forger.update(fill(0, 0, 4, 4, b"\xee\xee\xee") + body))
+
+
+def test_after_an_error_only_a_keyframe_is_accepted(forger: Forger, decoder: ScreenDecoder) -> None:
+    assert_refused(decoder, forger.update(fill(70, 0, 1, 1)))
+    assert_refused(decoder, forger.update(fill(0, 0, 1, 1)))
+    decoder.decode(forger.update(fill(0, 0, 64, 48), keyframe=True))
+    decoder.decode(forger.update(fill(0, 0, 1, 1, b"\xff\xff\xff")))
+    assert decoder.framebuffer[0, 0].tolist() == [255, 255, 255]
+    assert not decoder.needs_keyframe
+
+
+def test_a_lost_update_is_detected(forger: Forger, decoder: ScreenDecoder) -> None:
+    forger.update(fill(0, 0, 2, 2))  # never delivered
+    assert_refused(decoder, forger.update(fill(0, 0, 2, 2)))
+
+
+def test_a_size_change_without_keyframe_is_refused(forger: Forger, decoder: ScreenDecoder) -> None:
+    forger.width = 65
+    assert_refused(decoder, forger.update(fill(0, 0, 2, 2)))
+
+
+def test_a_new_decoder_waits_for_a_keyframe(forger: Forger) -> None:
+    forger.update(fill(0, 0, 64, 48), keyframe=True)
+    decoder = ScreenDecoder()
+    assert decoder.needs_keyframe
+    assert decoder.framebuffer.shape == (0, 0, 3)
+    assert_refused(decoder, forger.update(fill(0, 0, 2, 2)))
+
+
+def test_a_keyframe_starts_from_black(forger: Forger, decoder: ScreenDecoder) -> None:
+    decoder.decode(forger.update(fill(0, 0, 2, 2), keyframe=True))
+    assert decoder.framebuffer[0, 0].tolist() == [1, 2, 3]
+    assert decoder.framebuffer[40, 40].tolist() == [0, 0, 0]
+
+
+@pytest.mark.parametrize(
+    ("fields", "reason"),
+    [
+        ((CODEC_VERSION + 1, 1, 0, 64, 48, 0), "version"),
+        ((CODEC_VERSION, 0x81, 0, 64, 48, 0), "unknown flags"),
+        ((CODEC_VERSION, 1, 0, 0, 48, 0), "zero width"),
+        ((CODEC_VERSION, 1, 0, MAX_DIMENSION + 1, 48, 0), "too wide"),
+        ((CODEC_VERSION, 1, 0, 64, MAX_DIMENSION + 1, 0), "too tall"),
+        ((CODEC_VERSION, 1, 0, 64, 48, max_body_length(64, 48) + 1), "body over bound"),
+        ((CODEC_VERSION, 1, 0, 8192, 8192, 2**32 - 1), "huge body"),
+        ((CODEC_VERSION, 1, 0, 64, 48, 10), "declared body, no data"),
+    ],
+)
+def test_bad_headers_are_refused(
+    decoder: ScreenDecoder, fields: tuple[int, ...], reason: str
+) -> None:
+    assert_refused(decoder, HEADER.pack(*fields))
+
+
+def test_empty_body_with_trailing_bytes_is_refused(decoder: ScreenDecoder) -> None:
+    assert_refused(decoder, HEADER.pack(CODEC_VERSION, 1, 0, 64, 48, 0) + b"x")
+
+
+@pytest.mark.parametrize("length", [0, 1, HEADER.size - 1])
+def test_truncated_headers_are_refused(decoder: ScreenDecoder, length: int) -> None:
+    assert_refused(decoder, b"\x01" * length)
+
+
+def test_garbage_instead_of_zstd_is_refused(forger: Forger, decoder: ScreenDecoder) -> None:
+    header = pack_header(UpdateHeader(False, forger.seq, WIDTH, HEIGHT, 100))
+    assert_refused(decoder, header + b"not zstd at all" * 10)
+
+
+def test_a_body_shorter_or_longer_than_declared_is_refused(forger: Forger) -> None:
+    body = fill(0, 0, 2, 2)
+    decoder = ScreenDecoder()
+    assert_refused(decoder, forger.update(body, keyframe=True, declared=len(body) + 1))
+    assert_refused(decoder, forger.update(body, keyframe=True, declared=len(body) - 1))
+
+
+def test_a_truncated_update_is_refused(forger: Forger, decoder: ScreenDecoder) -> None:
+    update = forger.update(fill(0, 0, 8, 8) + record(RectType.RAW, 0, 0, 30, 30, bytes(2700)))
+    for cut in (len(update) - 1, len(update) // 2, HEADER.size + 1):
+        fresh = Forger()
+        fresh_decoder = ScreenDecoder()
+        fresh_decoder.decode(fresh.update(fill(0, 0, 64, 48), keyframe=True))
+        truncated = fresh.update(fill(0, 0, 8, 8) + record(RectType.RAW, 0, 0, 30, 30, bytes(2700)))
+        assert_refused(fresh_decoder, truncated[:cut])
+
+
+def test_a_decompression_bomb_stops_early() -> None:
+    """A few kilobytes that would inflate to 256 MiB, declared as 1000 bytes."""
+    compressor = zstandard.ZstdCompressor(level=1).compressobj()
+    chunk = bytes(16 * 1024 * 1024)
+    bomb = b"".join(compressor.compress(chunk) for _ in range(16))
+    bomb += compressor.flush(zstandard.COMPRESSOBJ_FLUSH_BLOCK)
+    assert len(bomb) < 100_000
+    update = pack_header(UpdateHeader(True, 0, WIDTH, HEIGHT, 1000)) + bomb
+    decoder = ScreenDecoder()
+    tracemalloc.start()
+    try:
+        assert_refused(decoder, update)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 40 * 1024 * 1024
+
+
+def test_a_huge_declared_screen_allocates_nothing_before_validation() -> None:
+    forger = Forger(MAX_DIMENSION, MAX_DIMENSION)
+    decoder = ScreenDecoder()
+    tracemalloc.start()
+    try:
+        assert_refused(decoder, forger.update(fill(0, 0, 1, 1) + b"\x07", keyframe=True))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * 1024 * 1024
+    assert decoder.framebuffer.shape == (0, 0, 3)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=200))
+def test_random_bytes_raise_only_codec_error(data: bytes) -> None:
+    decoder = ScreenDecoder()
+    with contextlib.suppress(CodecError):
+        decoder.decode(data)
+    assert decoder.framebuffer.shape == (0, 0, 3)
+
+
+record_kinds = st.sampled_from([0, *list(RectType), 6, 255])
+
+
+@st.composite
+def records(draw: st.DrawFn) -> bytes:
+    kind = draw(record_kinds)
+    dims = [draw(st.integers(0, 70)) for _ in range(4)]
+    payload = draw(st.binary(max_size=120))
+    if draw(st.booleans()) and kind == RectType.PALETTE:
+        payload = bytes([draw(st.integers(0, 255))]) + payload
+    return RECORD_HEADER.pack(kind, *dims) + payload
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(records(), max_size=4), st.booleans())
+def test_random_records_raise_only_codec_error_and_change_nothing(
+    bodies: list[bytes], keyframe: bool
+) -> None:
+    forger = Forger()
+    decoder = ScreenDecoder()
+    decoder.decode(forger.update(fill(0, 0, 64, 48), keyframe=True))
+    before = decoder.framebuffer.copy()
+    try:
+        rects = decoder.decode(forger.update(b"".join(bodies), keyframe=keyframe))
+    except CodecError:
+        assert np.array_equal(decoder.framebuffer, before)
+        assert decoder.needs_keyframe
+        return
+    for rect in rects:
+        assert 0 <= rect.x < rect.x + rect.width <= WIDTH
+        assert 0 <= rect.y < rect.y + rect.height <= HEIGHT
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 10_000), st.integers(0, 255), st.integers(1, 8))
+def test_flipped_bytes_in_a_real_stream_raise_only_codec_error(
+    position: int, value: int, frames: int
+) -> None:
+    encoder, decoder = ScreenEncoder(), ScreenDecoder()
+    page = text_page(160, 20)
+    updates = [u for i in range(frames) for u in encoder.encode(page[i * 9 : i * 9 + 120])]
+    target = position % len(updates)
+    original = updates[target]
+    damaged = bytearray(original)
+    damaged[position % len(damaged)] = value
+    updates[target] = bytes(damaged)
+    for index, update in enumerate(updates):
+        try:
+            decoder.decode(update)
+        except CodecError:
+            assert index >= target
+            return
+    # Integrity is the AEAD layer's job: a flipped pixel may decode. Nothing else may.
+    if updates[target] == original:
+        last = (frames - 1) * 9
+        assert np.array_equal(decoder.framebuffer, bgr(page[last : last + 120]))
