@@ -164,7 +164,11 @@ class PeerSession:
         await link.send(
             {"t": "enqueue", "technician": technician, "group": group, "customer": customer or {}}
         )
-        msg = await link.expect("queued")
+        try:
+            msg = await link.expect("queued")
+        except LifelineError:
+            await link.close()
+            raise
         return cls(client, "applet", link, session_id=msg["session_id"])
 
     @classmethod

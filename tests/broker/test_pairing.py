@@ -161,3 +161,21 @@ async def test_policy_is_signed_and_checked(
             await console.wait_open(5)
         await pinned.close()
         await console.close()
+
+
+async def test_queueing_for_nobody_is_refused_clearly(
+    broker: Broker, client: BrokerClient, tech: object
+) -> None:
+    from common.errors import BrokerError
+
+    with pytest.raises(BrokerError) as err:
+        await PeerSession.enqueue(client, technician="ghost@example.test")
+    assert str(err.value) == "That technician is not available."
+    with pytest.raises(BrokerError) as err:
+        await PeerSession.enqueue(client, group="Nonexistent")
+    assert str(err.value) == "That support queue does not exist."
+    for _ in range(50):
+        if not broker.hub.links:
+            break
+        await asyncio.sleep(0.02)
+    assert not broker.hub.links  # the refused links were closed, not leaked
