@@ -1,0 +1,58 @@
+"""A real X display for tests: Xvfb started here, with the programs tests drive on it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+
+
+@contextmanager
+def xvfb(width: int = 1280, height: int = 720) -> Iterator[str]:
+    """Starts Xvfb on a free display number; yields the DISPLAY value."""
+    if shutil.which("Xvfb") is None:
+        pytest.fail("Xvfb is missing: run ./scripts/check, which installs it")
+    read_fd, write_fd = os.pipe()
+    server = subprocess.Popen(
+        [
+            "Xvfb",
+            "-displayfd",
+            str(write_fd),
+            "-screen",
+            "0",
+            f"{width}x{height}x24",
+            "-nolisten",
+            "tcp",
+        ],
+        pass_fds=(write_fd,),
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(write_fd)
+    try:
+        with os.fdopen(read_fd) as pipe:
+            number = pipe.readline().strip()
+        if not number:
+            pytest.fail("Xvfb did not start")
+        yield f":{number}"
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+@contextmanager
+def running(
+    args: list[str], display: str, settle: float = 0.5
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Runs an X client on ``display`` for the duration of the block."""
+    proc = subprocess.Popen(args, env={**os.environ, "DISPLAY": display})
+    try:
+        time.sleep(settle)
+        yield proc
+    finally:
+        proc.kill()
+        proc.wait(10)
