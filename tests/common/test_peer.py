@@ -325,3 +325,9 @@ def test_handshake_values_must_sit_in_their_own_field() -> None:
     wrong_field = encode_record(bytes([1, Kind.HANDSHAKE]) + msgs.encode({"t": "pake", "k": value}))
     with pytest.raises(InvalidState):
         applet.receive_data(wrong_field)
+
+
+def test_a_64_kib_chunk_travels_as_one_record() -> None:
+    c, a = open_pair()
+    c.send(Channel.FILE, {"t": "file_data", "id": 7, "offset": 2**40, "data": bytes(64 * 1024)})
+    assert len(c.data_to_send()) == 1
