@@ -134,7 +134,10 @@ class PeerConnection:
         self._peer_confirmed = False
         # Sending.
         self._queues: dict[Channel, deque[_Outgoing]] = {c: deque() for c in Channel}
+        # Running totals (kept, not summed per call: send() is on the hot path).
         self._queued_bytes = 0
+        self._queued_bulk = 0
+        self._unacked_bytes = 0
         self._next_seq = 1
         self._unacked: deque[_Sent] = deque()
         self._inflight = 0
@@ -269,6 +272,7 @@ class PeerConnection:
             raise ProtocolError("The peer acknowledged data that was never sent.")
         while self._unacked and self._unacked[0].seq <= ack:
             sent = self._unacked.popleft()
+            self._unacked_bytes -= len(sent.record)
             if sent.flow_controlled:
                 self._inflight -= len(sent.record)
         if self._blocked and self._inflight < self.window // 2:
@@ -296,9 +300,9 @@ class PeerConnection:
             for item in list(queue):
                 if item.key == replace and not item.started:
                     queue.remove(item)
-                    self._queued_bytes -= item.size
+                    self._dequeued(channel, item)
                     self.counters.frames_replaced += 1
-        if self._queued_bytes + self._buffered_unacked() + len(payload) > MAX_BUFFERED:
+        if self._queued_bytes + self._unacked_bytes + len(payload) > MAX_BUFFERED:
             raise MessageTooLarge("The link is stalled: too much data is waiting to be sent.")
         fragments: deque[tuple[int, bytes]] = deque()
         for offset in range(0, max(len(payload), 1), FRAGMENT_SIZE):
@@ -307,6 +311,13 @@ class PeerConnection:
             fragments.append((FLAG_FINAL if final else 0, chunk))
         queue.append(_Outgoing(replace, fragments, size=len(payload)))
         self._queued_bytes += len(payload)
+        if channel.flow_controlled:
+            self._queued_bulk += len(payload)
+
+    def _dequeued(self, channel: Channel, item: _Outgoing) -> None:
+        self._queued_bytes -= item.size
+        if channel.flow_controlled:
+            self._queued_bulk -= item.size
 
     def writable(self, channel: Channel) -> bool:
         """Whether a bulk producer should send now; if not, a :class:`Writable` event
@@ -315,14 +326,10 @@ class PeerConnection:
             return False
         if not channel.flow_controlled:
             return True
-        pending = sum(item.size for c in Channel if c.flow_controlled for item in self._queues[c])
-        if self._inflight + pending < self.window:
+        if self._inflight + self._queued_bulk < self.window:
             return True
         self._blocked = True
         return False
-
-    def _buffered_unacked(self) -> int:
-        return sum(len(s.record) for s in self._unacked)
 
     def data_to_send(self, max_records: int | None = None) -> list[bytes]:
         """Records to send, each as one relay message, highest priority first.
@@ -361,7 +368,7 @@ class PeerConnection:
             item.started = True
             if not item.fragments:
                 queue.popleft()
-                self._queued_bytes -= item.size
+                self._dequeued(channel, item)
             return self._seal_data(channel, flags, chunk)
         return None
 
@@ -373,6 +380,7 @@ class PeerConnection:
         sealed = self.keys.send.seal(Kind.DATA, seq, header, bytes([channel, flags]) + chunk)
         record = encode_record(header + sealed)
         self._unacked.append(_Sent(seq, record, channel.flow_controlled))
+        self._unacked_bytes += len(record)
         if channel.flow_controlled:
             self._inflight += len(record)
         self._owed_records = self._owed_bytes = 0

@@ -44,6 +44,15 @@ def open_pair(code: SessionCode | None = CODE) -> tuple[PeerConnection, PeerConn
     return console, applet
 
 
+def assert_totals_consistent(conn: PeerConnection) -> None:
+    """The running totals the hot path keeps match what they summarise."""
+    queued = {ch: sum(item.size for item in conn._queues[ch]) for ch in Channel}
+    assert conn._queued_bytes == sum(queued.values())
+    assert conn._queued_bulk == sum(v for ch, v in queued.items() if ch.flow_controlled)
+    assert conn._unacked_bytes == sum(len(s.record) for s in conn._unacked)
+    assert conn._inflight == sum(len(s.record) for s in conn._unacked if s.flow_controlled)
+
+
 def messages_of(conn: PeerConnection) -> list[dict]:
     return [e.message for e in conn.events_received() if isinstance(e, MessageReceived)]
 
@@ -190,6 +199,7 @@ def test_a_newer_frame_replaces_a_stale_one_not_yet_sent() -> None:
     pump(c, a)
     assert [m["i"] for m in messages_of(a)] == [4]
     assert c.counters.frames_replaced == 4
+    assert_totals_consistent(c)
 
 
 def test_oversized_messages_are_refused_on_send() -> None:
@@ -243,6 +253,8 @@ def test_any_loss_and_duplication_pattern_recovers_on_resume(pattern: list[str],
     a.resume()
     pump(c, a)
     assert sorted(m["i"] for m in messages_of(a)) == expected
+    for conn in (c, a):
+        assert_totals_consistent(conn)
 
 
 @settings(max_examples=200, deadline=None)
@@ -328,6 +340,6 @@ def test_handshake_values_must_sit_in_their_own_field() -> None:
 
 
 def test_a_64_kib_chunk_travels_as_one_record() -> None:
-    c, a = open_pair()
+    c, _ = open_pair()
     c.send(Channel.FILE, {"t": "file_data", "id": 7, "offset": 2**40, "data": bytes(64 * 1024)})
     assert len(c.data_to_send()) == 1

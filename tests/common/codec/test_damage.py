@@ -3,9 +3,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from benchmarks.synthetic_screens import noise, with_random_alpha
 from common.codec.damage import TileDamage, damaged_cells
 from common.codec.frame_words import FrameWords
-from tests.common.codec.screens import noise, with_random_alpha
 
 
 def damage_of(before: np.ndarray, after: np.ndarray) -> TileDamage:

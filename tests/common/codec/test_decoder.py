@@ -13,6 +13,7 @@ import zstandard
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from benchmarks.synthetic_screens import bgr, text_page
 from common.codec import CodecError, Rect, RectType, ScreenDecoder, ScreenEncoder
 from common.codec.wire_format import (
     CODEC_VERSION,
@@ -25,7 +26,6 @@ from common.codec.wire_format import (
 )
 from common.codec.zstd_stream import CompressionStream
 from common.errors import ProtocolError
-from tests.common.codec.screens import bgr, text_page
 
 WIDTH, HEIGHT = 64, 48
 

@@ -8,9 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.typing import NDArray
 
+from benchmarks.synthetic_screens import LINE_HEIGHT, bgr, noise, text_page, with_random_alpha
 from common.codec import ScreenDecoder, ScreenEncoder, read_update_header
 from common.codec import encoder as encoder_module
-from tests.common.codec.screens import LINE_HEIGHT, bgr, noise, text_page, with_random_alpha
 
 Frame = NDArray[np.uint8]
 

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from benchmarks.synthetic_screens import noise, text_page
 from common.codec.damage import TILE
 from common.codec.frame_words import FrameWords
 from common.codec.scroll import RowHashes, Scroll, find_scroll
-from tests.common.codec.screens import noise, text_page
 
 
 def scroll_between(before: np.ndarray, after: np.ndarray) -> Scroll | None:

@@ -1,4 +1,5 @@
-"""Synthetic screen content for codec tests: pseudo-text, scrolling, noise (BGRA frames)."""
+"""Synthetic screen content (BGRA frames): pseudo-text, scrolling, noise. Shared by the
+codec tests and `python -m benchmarks codec`, so both measure the same pictures."""
 
 from __future__ import annotations
 
