@@ -217,6 +217,8 @@ async def _serve_link(hub: SessionHub, link: Link, config: BrokerConfig) -> None
         except TimeoutError:
             log.info("closing an idle link from %s", link.ip)
             return
+        except ConnectionError:  # reset while aiohttp answered a ping
+            return
         if msg.type != WSMsgType.BINARY:
             if msg.type == WSMsgType.ERROR:
                 log.info("link from %s closed on a protocol error: %s", link.ip, ws.exception())
