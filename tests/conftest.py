@@ -10,6 +10,7 @@ import pytest
 
 from broker.app import Broker, start_broker
 from broker.config import BrokerConfig
+from common.crypto import SessionCode
 from common.transport import BrokerAddress, BrokerClient, Login, PeerSession
 
 PASSWORD = "correct-horse-42"
@@ -94,3 +95,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--broker-ca-fingerprint", help="pinned SHA-256 fingerprint of the broker's CA")
     group.addoption("--tech-email", help="a technician account on that broker")
     group.addoption("--tech-password", help="its password")
+
+
+def wrong_code(code: SessionCode | None) -> str:
+    """The same nameplate with a different secret: what a mistyped code looks like."""
+    assert code is not None
+    return f"{code.nameplate}{(int(code.secret) + 1) % 10**6:06d}"

@@ -10,7 +10,7 @@ from broker.app import Broker
 from common.errors import CodeNotFound, SessionEnded, WrongCode
 from common.protocol import Channel
 from common.transport import BrokerClient, Login, PeerSession
-from tests.conftest import address, paired_sessions
+from tests.conftest import address, paired_sessions, wrong_code
 
 
 async def test_code_pairs_and_messages_flow_both_ways(
@@ -39,7 +39,7 @@ async def test_a_wrong_secret_fails_clearly_for_both_people_and_burns_the_code(
 ) -> None:
     console = await PeerSession.create(client, login.token)
     assert console.code is not None
-    wrong = f"{console.code.nameplate}{(int(console.code.secret) + 1) % 10**6:06d}"
+    wrong = wrong_code(console.code)
     async with BrokerClient(address(broker)) as applet_client:
         applet = await PeerSession.claim(applet_client, wrong)
         with pytest.raises(WrongCode) as applet_error:

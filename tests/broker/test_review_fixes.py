@@ -16,7 +16,7 @@ from common.errors import BrokerError, ConnectionFailed, SessionEnded, WrongCode
 from common.protocol import Channel
 from common.transport import BrokerAddress, BrokerClient, Login, PeerSession
 from tests.broker.cut_proxy import CutProxy
-from tests.conftest import address, paired_sessions, seed
+from tests.conftest import address, paired_sessions, seed, wrong_code
 
 
 async def test_relay_data_on_an_unpaired_session_closes_that_link_cleanly(
@@ -124,7 +124,7 @@ async def test_a_failed_code_is_never_offered_again_by_this_applet(
 ) -> None:
     console = await PeerSession.create(client, login.token)
     assert console.code is not None
-    wrong = f"{console.code.nameplate}{(int(console.code.secret) + 1) % 10**6:06d}"
+    wrong = wrong_code(console.code)
     async with BrokerClient(address(broker)) as applet_client:
         applet = await PeerSession.claim(applet_client, wrong)
         with pytest.raises(WrongCode):
