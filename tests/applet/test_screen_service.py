@@ -1,0 +1,112 @@
+"""The screen service end to end: Xvfb → capture → codec → E2E session through the
+real broker over TLS → a console-side decoder that matches the real screen."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+
+from applet.capture import MssCapturer
+from applet.screen_service import ScreenStreamer
+from broker.app import Broker
+from common.codec import ScreenDecoder
+from common.protocol import Channel
+from common.transport import BrokerClient, Login, PeerSession
+from tests.conftest import address, paired_sessions
+from tests.x11 import running, xvfb
+
+PRINT_THEN_STOP = (
+    'for i in $(seq 1 150); do echo "line $i of a scrolling log"; sleep 0.01; done; sleep 60'
+)
+
+
+@pytest.fixture
+def display(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    with xvfb(1280, 720) as name:
+        monkeypatch.setenv("DISPLAY", name)
+        yield name
+
+
+async def drain_updates(console: PeerSession, decoder: ScreenDecoder, quiet: float) -> int:
+    """Applies updates until none came for ``quiet`` seconds; returns how many."""
+    count = 0
+    while True:
+        try:
+            event = await console.next_message(quiet)
+        except TimeoutError:
+            return count
+        if event.channel == Channel.VIDEO and event.message["t"] == "screen_update":
+            decoder.decode(event.message["data"])
+            count += 1
+
+
+async def test_the_console_sees_exactly_what_is_on_the_screen(
+    display: str, broker: Broker, client: BrokerClient, login: Login
+) -> None:
+    capturer = MssCapturer()
+    (monitor,) = capturer.monitors()
+    async with BrokerClient(address(broker)) as applet_client:
+        console, applet = await paired_sessions(client, applet_client, login.token)
+        streamer = ScreenStreamer(applet, capturer, monitor)
+        decoder = ScreenDecoder()
+        with running(
+            ["xterm", "-geometry", "100x40+20+20", "-e", "bash", "-c", PRINT_THEN_STOP], display
+        ):
+            streamer.start()
+            count = await drain_updates(console, decoder, quiet=1.5)
+            assert count >= 5  # the keyframe and the scrolling text
+            screen = MssCapturer().grab(monitor)  # its own: the streamer's grabs in a thread
+            assert np.array_equal(decoder.framebuffer, screen[:, :, :3])
+            await streamer.stop()
+        await console.end()
+        await applet.close()
+    capturer.close()
+
+
+async def test_stopping_the_stream_stops_frames_within_200_ms(
+    display: str, broker: Broker, client: BrokerClient, login: Login
+) -> None:
+    capturer = MssCapturer()
+    (monitor,) = capturer.monitors()
+    async with BrokerClient(address(broker)) as applet_client:
+        console, applet = await paired_sessions(client, applet_client, login.token)
+        streamer = ScreenStreamer(applet, capturer, monitor)
+        busy = "while true; do echo busy $RANDOM; sleep 0.005; done"
+        with running(["xterm", "-geometry", "100x40+0+0", "-e", "bash", "-c", busy], display):
+            streamer.start()
+            await console.next_message(10)  # frames are flowing
+            started = time.monotonic()
+            await streamer.stop()
+            assert time.monotonic() - started < 0.2
+            assert not streamer.running
+            sent = applet.conn.counters.records_sent if applet.conn else 0
+            await asyncio.sleep(0.5)
+            assert applet.conn is not None and applet.conn.counters.records_sent == sent
+        await console.end()
+        await applet.close()
+    capturer.close()
+
+
+async def test_a_keyframe_request_lets_a_new_decoder_join(
+    display: str, broker: Broker, client: BrokerClient, login: Login
+) -> None:
+    capturer = MssCapturer()
+    (monitor,) = capturer.monitors()
+    async with BrokerClient(address(broker)) as applet_client:
+        console, applet = await paired_sessions(client, applet_client, login.token)
+        streamer = ScreenStreamer(applet, capturer, monitor)
+        with running(["xterm", "-geometry", "80x24+0+0"], display):
+            streamer.start()
+            await drain_updates(console, ScreenDecoder(), quiet=0.8)
+            late = ScreenDecoder()  # joins after the first keyframe went by
+            streamer.request_keyframe()
+            assert await drain_updates(console, late, quiet=0.8) >= 1
+            assert np.array_equal(late.framebuffer, MssCapturer().grab(monitor)[:, :, :3])
+            await streamer.stop()
+        await console.end()
+        await applet.close()
+    capturer.close()
