@@ -229,8 +229,9 @@ class Accounts:
         """Records activity on a sign-in (resets the inactivity logoff)."""
         self.storage.touch_token(_token_hash(token), self.clock())
 
-    def authenticate_token(self, token: str) -> Technician:
-        """The technician a token belongs to; refreshes its inactivity timer."""
+    def authenticate_token(self, token: str, *, activity: bool = True) -> Technician:
+        """The technician a token belongs to. ``activity``: the technician did
+        something, so the inactivity timer starts again."""
         now = self.clock()
         row = self.storage.get_token(_token_hash(token))
         if row is None or row.expires_at <= now:
@@ -242,5 +243,6 @@ class Accounts:
         tech = self.storage.get_technician(row.email)
         if tech is None or tech.disabled:
             raise TokenInvalid()
-        self.storage.touch_token(row.token_hash, now)
+        if activity:
+            self.storage.touch_token(row.token_hash, now)
         return tech

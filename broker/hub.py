@@ -346,8 +346,15 @@ class SessionHub:
 
     async def _notify_queue(self) -> None:
         for link in list(self.links):
-            if link.in_lobby and link.technician is not None:
-                await link.send({"t": "queue", "entries": self._queue_for(link.technician)})
+            if not (link.in_lobby and link.token is not None):
+                continue
+            try:  # customer details go only to a sign-in that is still valid
+                link.technician = self.accounts.authenticate_token(link.token, activity=False)
+            except AuthenticationError:
+                link.in_lobby = False
+                await link.ws.close()
+                continue
+            await link.send({"t": "queue", "entries": self._queue_for(link.technician)})
 
     async def _pickup(self, link: Link, msg: dict[str, Any]) -> None:
         tech = link.technician

@@ -210,3 +210,19 @@ async def test_a_disabled_technician_can_do_nothing_more(
     await lobby.send({"t": "create_session"})
     with pytest.raises((BrokerError, ConnectionFailed)):
         await lobby.expect("session_created")
+
+
+async def test_a_disabled_technicians_lobby_gets_no_more_customer_details(
+    broker: Broker, client: BrokerClient, login: Login
+) -> None:
+    lobby = await client.connect("console", login.token)
+    await lobby.send({"t": "queue_list"})
+    await lobby.expect("queue")
+    broker.accounts.set_disabled(login.email, True)
+    async with BrokerClient(address(broker)) as applet_client:
+        applet = await PeerSession.enqueue(
+            applet_client, group="Support", customer={"name": "Dana"}
+        )
+        with pytest.raises(ConnectionFailed):
+            await lobby.expect("queue")  # closed instead of told about Dana
+        await applet.close()
