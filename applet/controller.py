@@ -1,0 +1,171 @@
+"""The applet's side of a session, without Qt: console requests in, questions out.
+
+The Qt shell shows what :attr:`AppletController.events` reports (questions, rights that
+changed, chat, the end) and calls the person's intents: :meth:`answer`,
+:meth:`revoke`, :meth:`say`, :meth:`end`. Everything the console asks goes through
+:class:`~applet.consent.Consent` first.
+
+Messages (docs/protocol.md, "Application messages"):
+    console → applet, CONTROL: {"t": "request", "action": str}
+                               {"t": "screen_keyframe", "monitor": int}
+    applet → console, CONTROL: {"t": "permission", "action": str, "state": str, "reason": str}
+                               {"t": "refused", "what": str, "reason": str}
+    both ways, CHAT:           {"t": "chat", "text": str}
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from applet.capture import Capturer
+from applet.consent import Action, Change, Consent, Denied, Granted, Question, Revoked
+from applet.screen_service import ScreenStreamer
+from common.errors import LifelineError, ProtocolError
+from common.protocol import Channel, MessageReceived
+from common.protocol.messages import Field, Schema, SchemaRegistry
+from common.transport import Ended, PeerSession
+
+log = logging.getLogger("lifeline.applet")
+
+MAX_CHAT = 4000
+CONSOLE_MESSAGES = SchemaRegistry(
+    Schema("request", {"action": Field(str, 32)}),
+    Schema("screen_keyframe", {"monitor": Field(int)}),
+    Schema("chat", {"text": Field(str, MAX_CHAT)}),
+)
+
+
+@dataclass(frozen=True)
+class QuestionAsked:
+    question: Question
+
+
+@dataclass(frozen=True)
+class QuestionClosed:
+    question_id: int
+
+
+@dataclass(frozen=True)
+class RightsChanged:
+    changes: tuple[Change, ...]
+
+
+@dataclass(frozen=True)
+class ChatReceived:
+    text: str
+
+
+UiEvent = QuestionAsked | QuestionClosed | RightsChanged | ChatReceived | Ended
+
+
+class AppletController:
+    def __init__(self, session: PeerSession, capturer: Capturer) -> None:
+        policy = session.policy or {}
+        technician = str(policy.get("technician", {}).get("name") or "Your technician")
+        self.session = session
+        self.consent = Consent(technician, set(policy.get("permissions", [])))
+        self.streamer = ScreenStreamer(session, capturer, capturer.monitors()[0])
+        self.events: asyncio.Queue[UiEvent] = asyncio.Queue()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._tasks = [loop.create_task(self._receive()), loop.create_task(self._expire())]
+
+    # ---- the person's intents ------------------------------------------------------
+
+    async def answer(self, question_id: int, allow: bool) -> None:
+        await self._apply(self.consent.answer(question_id, allow, time.monotonic()))
+        self.events.put_nowait(QuestionClosed(question_id))
+
+    async def revoke(self, action: Action) -> None:
+        await self._apply(self.consent.revoke(action))
+
+    def say(self, text: str) -> None:
+        self.session.send(Channel.CHAT, {"t": "chat", "text": text[:MAX_CHAT]})
+
+    async def end(self) -> None:
+        """Ends the session: every right goes first, then the link."""
+        await self._apply(self.consent.revoke_all())
+        await self.stop()
+        await self.session.end()
+
+    async def stop(self) -> None:
+        await self.streamer.stop()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    # ---- the console's requests ----------------------------------------------------
+
+    async def _receive(self) -> None:
+        while True:
+            event = await self.session.next_event()
+            if isinstance(event, Ended):
+                await self._apply(self.consent.revoke_all())
+                await self.streamer.stop()
+                self.events.put_nowait(event)
+                return
+            if isinstance(event, MessageReceived):
+                try:
+                    await self._on_message(event.channel, event.message)
+                except ProtocolError as exc:
+                    # A misbehaving console is told why, and nothing changes.
+                    log.warning("refused a console message: %s", exc)
+                    what = str(event.message.get("t", ""))[:40]
+                    with contextlib.suppress(LifelineError):
+                        self.session.send(
+                            Channel.CONTROL, {"t": "refused", "what": what, "reason": str(exc)}
+                        )
+
+    async def _on_message(self, channel: Channel, message: dict[str, Any]) -> None:
+        message = CONSOLE_MESSAGES.check(message)
+        t = message["t"]
+        if t == "chat" and channel == Channel.CHAT:
+            self.events.put_nowait(ChatReceived(message["text"]))
+        elif t == "request" and channel == Channel.CONTROL:
+            try:
+                action = Action(message["action"])
+            except ValueError:
+                raise ProtocolError(f"Unknown action {message['action']!r}.") from None
+            outcome = self.consent.request(action, time.monotonic())
+            if isinstance(outcome, Question):
+                self.events.put_nowait(QuestionAsked(outcome))
+            elif outcome is not None:
+                await self._apply([outcome])
+        elif t == "screen_keyframe" and channel == Channel.CONTROL:
+            if self.consent.granted(Action.VIEW_SCREEN):
+                self.streamer.request_keyframe()
+        else:
+            raise ProtocolError(f"{t!r} is not expected on the {channel.name} channel.")
+
+    async def _expire(self) -> None:
+        while True:
+            await asyncio.sleep(1.0)
+            await self._apply(self.consent.expire(time.monotonic()))
+
+    # ---- rights that changed -------------------------------------------------------
+
+    async def _apply(self, changes: list[Change]) -> None:
+        if not changes:
+            return
+        for change in changes:
+            state = {Granted: "granted", Denied: "denied", Revoked: "revoked"}[type(change)]
+            reply = {"t": "permission", "action": str(change.action), "state": state}
+            if isinstance(change, Denied):
+                reply["reason"] = change.reason
+            with contextlib.suppress(LifelineError):  # the session may be over already
+                self.session.send(Channel.CONTROL, reply)
+        # Seeing the screen is the one right with a running service behind it.
+        if self.consent.granted(Action.VIEW_SCREEN):
+            self.streamer.start()
+        else:
+            await self.streamer.stop()
+        self.events.put_nowait(RightsChanged(tuple(changes)))

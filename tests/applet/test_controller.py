@@ -1,0 +1,169 @@
+"""The applet controller end to end: real broker over TLS, real Xvfb, real capture; the
+test plays the console and the person."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+from applet.capture import MssCapturer
+from applet.consent import Action, Revoked
+from applet.controller import AppletController, ChatReceived, QuestionAsked, RightsChanged, UiEvent
+from broker.app import Broker
+from common.codec import ScreenDecoder
+from common.protocol import Channel
+from common.transport import BrokerClient, Login, PeerSession
+from tests.conftest import address, paired_sessions
+from tests.x11 import running, xvfb
+
+
+@pytest.fixture
+def display(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    with xvfb(1280, 720) as name:
+        monkeypatch.setenv("DISPLAY", name)
+        with running(["xterm", "-geometry", "80x24+0+0"], name):
+            yield name
+
+
+@contextlib.asynccontextmanager
+async def session(
+    broker: Broker, client: BrokerClient, login: Login
+) -> AsyncIterator[tuple[PeerSession, AppletController]]:
+    async with BrokerClient(address(broker)) as applet_client:
+        console, applet = await paired_sessions(client, applet_client, login.token)
+        controller = AppletController(applet, MssCapturer())
+        controller.start()
+        try:
+            yield console, controller
+        finally:
+            await controller.stop()
+            await console.close()
+            await applet.close()
+
+
+async def ui_event(controller: AppletController, kind: type[UiEvent]) -> UiEvent:
+    async with asyncio.timeout(10):
+        while True:
+            event = await controller.events.get()
+            if isinstance(event, kind):
+                return event
+
+
+async def control_reply(
+    console: PeerSession, t: str = "permission", channel: Channel = Channel.CONTROL
+) -> dict:
+    async with asyncio.timeout(10):
+        while True:
+            event = await console.next_message()
+            if event.channel == channel and event.message["t"] == t:
+                return event.message
+
+
+async def test_view_needs_the_persons_yes_and_stops_on_revoke(
+    display: str, broker: Broker, client: BrokerClient, login: Login
+) -> None:
+    async with session(broker, client, login) as (console, controller):
+        console.send(Channel.CONTROL, {"t": "request", "action": "view_screen"})
+        asked = await ui_event(controller, QuestionAsked)
+        assert asked.question.text == "Alice wants to see your screen."
+        assert not controller.streamer.running  # nothing before the answer
+        await controller.answer(asked.question.id, True)
+        assert await control_reply(console) == {
+            "v": 1,
+            "t": "permission",
+            "action": "view_screen",
+            "state": "granted",
+        }
+        decoder = ScreenDecoder()
+        async with asyncio.timeout(10):
+            while decoder.framebuffer.size == 0:
+                event = await console.next_message()
+                if event.message["t"] == "screen_update":
+                    decoder.decode(event.message["data"])
+        assert decoder.framebuffer.shape == (720, 1280, 3)
+        await controller.revoke(Action.VIEW_SCREEN)
+        assert not controller.streamer.running
+        assert (await control_reply(console))["state"] == "revoked"
+
+
+async def test_a_no_and_a_policy_refusal_reach_the_console(
+    display: str, broker: Broker, client: BrokerClient, login: Login
+) -> None:
+    broker.accounts.add_group("Support", ["desktop_view", "system_info"])
+    async with session(broker, client, login) as (console, controller):
+        console.send(Channel.CONTROL, {"t": "request", "action": "remote_control"})
+        reply = await control_reply(console)
+        assert (reply["state"], reply["reason"]) == ("denied", "policy")
+        console.send(Channel.CONTROL, {"t": "request", "action": "system_info"})
+        asked = await ui_event(controller, QuestionAsked)
+        await controller.answer(asked.question.id, False)
+        reply = await control_reply(console)
+        assert (reply["action"], reply["state"], reply["reason"]) == (
+            "system_info",
+            "denied",
+            "person",
+        )
+
+
+async def test_chat_both_ways(
+    display: str, broker: Broker, client: BrokerClient, login: Login
+) -> None:
+    async with session(broker, client, login) as (console, controller):
+        console.send(Channel.CHAT, {"t": "chat", "text": "Hello, I'm Alice from support."})
+        assert (await ui_event(controller, ChatReceived)).text == "Hello, I'm Alice from support."
+        controller.say("Hi Alice, my printer is broken.")
+        assert (await control_reply(console, "chat", Channel.CHAT))[
+            "text"
+        ] == "Hi Alice, my printer is broken."
+
+
+async def test_a_hostile_console_is_refused_and_changes_nothing(
+    display: str, broker: Broker, client: BrokerClient, login: Login
+) -> None:
+    async with session(broker, client, login) as (console, controller):
+        for bad in (
+            {"t": "request", "action": "format_disk"},
+            {"t": "request"},
+            {"t": "grant_myself", "action": "remote_control"},
+            {"t": "chat", "text": "x" * 10_000},
+            {"t": "screen_keyframe", "monitor": "zero"},
+        ):
+            console.send(Channel.CONTROL, bad)
+        refusals = [await control_reply(console, "refused") for _ in range(5)]
+        assert [r["what"] for r in refusals] == [
+            "request",
+            "request",
+            "grant_myself",
+            "chat",
+            "screen_keyframe",
+        ]
+        assert "format_disk" in refusals[0]["reason"] and "too long" in refusals[3]["reason"]
+        console.send(Channel.CONTROL, {"t": "request", "action": "system_info"})
+        asked = await ui_event(controller, QuestionAsked)  # still serving, nothing granted
+        assert asked.question.actions == (Action.SYSTEM_INFO,)
+        assert not any(controller.consent.granted(a) for a in Action)
+        assert not controller.streamer.running
+
+
+async def test_the_session_ending_takes_every_right_back(
+    display: str, broker: Broker, client: BrokerClient, login: Login
+) -> None:
+    async with session(broker, client, login) as (console, controller):
+        console.send(Channel.CONTROL, {"t": "request", "action": "view_screen"})
+        asked = await ui_event(controller, QuestionAsked)
+        await controller.answer(asked.question.id, True)
+        assert controller.streamer.running
+        await console.end()
+        async with asyncio.timeout(10):
+            while True:
+                event = await controller.events.get()
+                if (
+                    isinstance(event, RightsChanged)
+                    and Revoked(Action.VIEW_SCREEN) in event.changes
+                ):
+                    break
+        assert not controller.streamer.running
+        assert not controller.consent.granted(Action.VIEW_SCREEN)
