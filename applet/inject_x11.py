@@ -1,0 +1,132 @@
+"""Input injection on X11 through XTEST, with keycodes and modifiers pressed by hand.
+
+pynput's ``type()`` and character ``press()`` go out as XSendEvent, which xterm and
+many other programs ignore; XTEST events look like a real keyboard to every client.
+Text is typed by keysym: the keycode and shift level that produce it are looked up in
+the layout the desktop uses *now* (so a technician on QWERTY types what they mean on
+an AZERTY desktop), and Shift or AltGr are pressed around it as that level needs.
+python-xlib is what pynput's own X11 backend uses; it is imported lazily, because
+importing it needs nothing but connecting needs an X server.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+#: Names of keys that are not text, as the console sends them (W3C ``key`` values).
+SPECIAL_KEYSYMS = {
+    "Enter": 0xFF0D,
+    "Backspace": 0xFF08,
+    "Tab": 0xFF09,
+    "Escape": 0xFF1B,
+    "Delete": 0xFFFF,
+    "Home": 0xFF50,
+    "End": 0xFF57,
+    "PageUp": 0xFF55,
+    "PageDown": 0xFF56,
+    "ArrowLeft": 0xFF51,
+    "ArrowUp": 0xFF52,
+    "ArrowRight": 0xFF53,
+    "ArrowDown": 0xFF54,
+    "Shift": 0xFFE1,
+    "Control": 0xFFE3,
+    "Alt": 0xFFE9,
+    "Meta": 0xFFEB,
+    **{f"F{n}": 0xFFBE + n - 1 for n in range(1, 13)},
+}
+_SHIFT, _ALTGR = 0xFFE1, 0xFE03  # Shift_L, ISO_Level3_Shift
+BUTTONS = {"left": 1, "middle": 2, "right": 3}
+
+
+def keysym_for_text(char: str) -> int:
+    """X keysym of one character: Latin-1 maps to itself, the rest to 0x01000000 + code."""
+    code = ord(char)
+    if char == "\n":
+        return SPECIAL_KEYSYMS["Enter"]
+    return code if 0x20 <= code <= 0x7E or 0xA0 <= code <= 0xFF else 0x01000000 + code
+
+
+class X11Injector:
+    def __init__(self, display_name: str | None = None) -> None:
+        from Xlib import X, display
+        from Xlib.ext import xtest
+
+        self._X: Any = X
+        self._xtest: Any = xtest
+        self._display: Any = display.Display(display_name)
+        self._keymap: dict[int, tuple[int, int]] = {}
+
+    def close(self) -> None:
+        self._display.close()
+
+    def _fake(self, event: int, detail: int, **kw: int) -> None:
+        self._xtest.fake_input(self._display, event, detail, **kw)
+
+    # ---- pointer -------------------------------------------------------------------
+
+    def move(self, x: int, y: int) -> None:
+        self._fake(self._X.MotionNotify, 0, x=x, y=y)
+        self._display.sync()
+
+    def button(self, name: str, down: bool) -> None:
+        self._fake(self._X.ButtonPress if down else self._X.ButtonRelease, BUTTONS[name])
+        self._display.sync()
+
+    def scroll(self, steps: int) -> None:
+        """Positive: away from the person (up), as wheel button 4; negative: button 5."""
+        button = 4 if steps > 0 else 5
+        for _ in range(abs(steps)):
+            self._fake(self._X.ButtonPress, button)
+            self._fake(self._X.ButtonRelease, button)
+        self._display.sync()
+
+    # ---- keyboard ------------------------------------------------------------------
+
+    def _read_keymap(self) -> None:
+        """keysym → (keycode, level) for the layout in force, lowest level first."""
+        first = self._display.display.info.min_keycode
+        count = self._display.display.info.max_keycode - first + 1
+        keymap: dict[int, tuple[int, int]] = {}
+        for offset, keysyms in enumerate(self._display.get_keyboard_mapping(first, count)):
+            # Levels 0–1 are group 1 (plain, Shift); 4–5 are AltGr and AltGr+Shift.
+            for level, column in ((0, 0), (1, 1), (2, 4), (3, 5)):
+                if column < len(keysyms) and keysyms[column] and keysyms[column] not in keymap:
+                    keymap[keysyms[column]] = (first + offset, level)
+        self._keymap = keymap
+
+    def _keycode_and_level(self, keysym: int) -> tuple[int, int] | None:
+        if keysym not in self._keymap:
+            self._read_keymap()  # the layout may have changed since the last look
+        return self._keymap.get(keysym)
+
+    def key(self, keysym: int, down: bool) -> bool:
+        """Presses or releases the key that makes ``keysym`` (no modifiers added)."""
+        found = self._keycode_and_level(keysym)
+        if found is None:
+            return False
+        self._fake(self._X.KeyPress if down else self._X.KeyRelease, found[0])
+        self._display.sync()
+        return True
+
+    def type_text(self, text: str) -> int:
+        """Types ``text`` in the desktop's current layout; returns characters typed.
+        Characters no key of the layout produces are skipped."""
+        typed = 0
+        for char in text:
+            found = self._keycode_and_level(keysym_for_text(char))
+            if found is None:
+                continue
+            keycode, level = found
+            modifiers = [
+                m for m, needed in ((_SHIFT, level % 2 == 1), (_ALTGR, level >= 2)) if needed
+            ]
+            mod_codes = [self._keymap[m][0] for m in modifiers if m in self._keymap]
+            for code in mod_codes:
+                self._fake(self._X.KeyPress, code)
+            self._fake(self._X.KeyPress, keycode)
+            self._fake(self._X.KeyRelease, keycode)
+            for code in reversed(mod_codes):
+                self._fake(self._X.KeyRelease, code)
+            typed += 1
+        self._display.sync()
+        return typed

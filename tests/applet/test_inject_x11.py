@@ -1,0 +1,67 @@
+"""Real XTEST injection on a real X display: the pointer moves, text arrives in xterm.
+(The AZERTY case is still to do: on this Xvfb, setxkbmap and xkbcomp report success but
+the core keymap stays US.)"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from applet.inject_x11 import X11Injector, keysym_for_text
+from tests.x11 import running, xvfb
+
+
+@pytest.fixture
+def display(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    with xvfb(1280, 720) as name:
+        monkeypatch.setenv("DISPLAY", name)
+        yield name
+
+
+def pointer(display: str) -> tuple[int, int]:
+    out = subprocess.run(
+        ["xdotool", "getmouselocation"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"DISPLAY": display},
+    ).stdout
+    fields = dict(part.split(":") for part in out.split())
+    return int(fields["x"]), int(fields["y"])
+
+
+def typed_into_xterm(display: str, tmp_path: Path, text: str) -> str:
+    target = tmp_path / "typed.txt"
+    terminal = ["xterm", "-geometry", "80x24+0+0", "-e", "bash", "-c", f"cat > {target}"]
+    with running(terminal, display, settle=1.0):
+        injector = X11Injector(display)
+        injector.move(40, 40)  # no window manager: the keyboard follows the pointer
+        assert injector.type_text(text) == len(text)
+        time.sleep(0.5)
+        injector.close()
+    return target.read_text()
+
+
+def test_the_pointer_moves_and_clicks(display: str) -> None:
+    injector = X11Injector(display)
+    injector.move(321, 123)
+    assert pointer(display) == (321, 123)
+    injector.button("left", True)
+    injector.button("left", False)
+    injector.scroll(-2)
+    injector.close()
+
+
+def test_text_arrives_in_a_real_terminal(display: str, tmp_path: Path) -> None:
+    text = "Hello, World! 42 <ok> ~/path_#1\n"
+    assert typed_into_xterm(display, tmp_path, text) == text
+
+
+def test_keysyms_for_text() -> None:
+    assert keysym_for_text("a") == 0x61 and keysym_for_text("é") == 0xE9
+    assert keysym_for_text("€") == 0x01000000 + 0x20AC
+    assert keysym_for_text("\n") == 0xFF0D
