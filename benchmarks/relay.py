@@ -352,8 +352,8 @@ def _summarise(samples: list[Sample], settings: Settings, facts: dict[str, Any])
         "which side is the bottleneck).",
         "e2e data records per message: "
         + ", ".join(f"{_label(size)} -> {n:g}" for size, n in records.items())
-        + f" (a message is msgpack {{t, data}}, {_envelope()} bytes more than its data, so "
-        "64 KiB of data overflows one 64 KiB fragment and takes two records).",
+        + f" (a message is msgpack {{t, data}}, {_envelope()} bytes more than its data; a "
+        "fragment holds 64 KiB + 1 KiB, so a 64 KiB chunk is one record).",
         f"TLS: {cipher_name(facts.get('ws_cipher'))} (broker), "
         f"{cipher_name(facts.get('tls_cipher'))} (floor).",
         *facts["logs"],
