@@ -22,6 +22,9 @@ import itertools
 from dataclasses import dataclass
 
 DEFAULT_ANSWER_TIMEOUT = 60.0
+#: After a "no" (or no answer) the same request is refused without asking for this
+#: long, so a console cannot wear the person down with prompt after prompt.
+REASK_DELAY = 30.0
 
 
 class Action(enum.StrEnum):
@@ -51,7 +54,7 @@ _POLICY_PERMISSION = {
 }
 _WORDING = {
     Action.VIEW_SCREEN: "see your screen",
-    Action.REMOTE_CONTROL: "control your mouse and keyboard",
+    Action.REMOTE_CONTROL: "see your screen and control your mouse and keyboard",
     Action.FILE_MANAGER: "browse and transfer your files",
     Action.SYSTEM_INFO: "see information about this computer",
     Action.CLIPBOARD_SYNC: "share your clipboard",
@@ -113,6 +116,7 @@ class Consent:
         self._granted: set[Action] = set()
         self._open: dict[int, Question] = {}
         self._ids = itertools.count(1)
+        self._refused_until: dict[Action, float] = {}
 
     # ---- asking --------------------------------------------------------------------
 
@@ -124,6 +128,8 @@ class Consent:
             return Denied(action, "policy")
         if action in self._granted:
             return None
+        if now < self._refused_until.get(action, 0.0):
+            return Denied(action, "recently_refused")
         if any(action in q.actions for q in self._open.values()):
             return None
         actions = tuple(sorted(self.allowed)) if self.single_prompt else (action,)
@@ -136,10 +142,10 @@ class Consent:
         question = self._open.pop(question_id, None)
         if question is None:
             return []
-        if now > question.deadline:
-            return [Denied(a, "timeout") for a in question.actions]
-        if not allow:
-            return [Denied(a, "person") for a in question.actions]
+        if now > question.deadline or not allow:
+            self._refused_until.update(dict.fromkeys(question.actions, now + REASK_DELAY))
+            reason = "timeout" if now > question.deadline else "person"
+            return [Denied(a, reason) for a in question.actions]
         changes: list[Change] = []
         for action in question.actions:
             for a in (action, *_INCLUDES.get(action, ())):
@@ -148,12 +154,14 @@ class Consent:
                     changes.append(Granted(a))
         return changes
 
-    def expire(self, now: float) -> list[Change]:
-        """Questions past their deadline are answered "no"; call it from a timer."""
+    def expire(self, now: float) -> tuple[list[int], list[Change]]:
+        """Questions past their deadline are answered "no"; call it from a timer.
+        Returns the ids of the questions to take off the screen, and the changes."""
         late = [q for q in self._open.values() if now > q.deadline]
         for q in late:
             del self._open[q.id]
-        return [Denied(a, "timeout") for q in late for a in q.actions]
+            self._refused_until.update(dict.fromkeys(q.actions, now + REASK_DELAY))
+        return [q.id for q in late], [Denied(a, "timeout") for q in late for a in q.actions]
 
     @property
     def questions(self) -> list[Question]:

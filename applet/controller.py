@@ -69,7 +69,12 @@ class AppletController:
         technician = str(policy.get("technician", {}).get("name") or "Your technician")
         self.session = session
         self.consent = Consent(technician, set(policy.get("permissions", [])))
-        self.streamer = ScreenStreamer(session, capturer, capturer.monitors()[0])
+        monitors = capturer.monitors()
+        if not monitors:
+            raise LifelineError("No screen was found to share.")
+        self.streamer = ScreenStreamer(
+            session, capturer, monitors[0], on_failure=self._streaming_failed
+        )
         self.events: asyncio.Queue[UiEvent] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -109,9 +114,11 @@ class AppletController:
         while True:
             event = await self.session.next_event()
             if isinstance(event, Ended):
-                await self._apply(self.consent.revoke_all())
-                await self.streamer.stop()
-                self.events.put_nowait(event)
+                try:
+                    await self._apply(self.consent.revoke_all())
+                    await self.streamer.stop()
+                finally:
+                    self.events.put_nowait(event)  # the window must always learn of it
                 return
             if isinstance(event, MessageReceived):
                 try:
@@ -149,7 +156,18 @@ class AppletController:
     async def _expire(self) -> None:
         while True:
             await asyncio.sleep(1.0)
-            await self._apply(self.consent.expire(time.monotonic()))
+            closed, changes = self.consent.expire(time.monotonic())
+            for question_id in closed:
+                self.events.put_nowait(QuestionClosed(question_id))
+            await self._apply(changes)
+
+    def _streaming_failed(self, exc: Exception) -> None:
+        """Capture broke (a monitor went away, …): the view right goes, and both the
+        person and the technician are told."""
+        if self.consent.granted(Action.VIEW_SCREEN):
+            asyncio.get_running_loop().create_task(
+                self._apply(self.consent.revoke(Action.VIEW_SCREEN))
+            )
 
     # ---- rights that changed -------------------------------------------------------
 

@@ -15,14 +15,18 @@ Messages (docs/protocol.md, "Application messages"):
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
+import logging
 import time
+from collections.abc import Callable
 from typing import Protocol
 
 from applet.capture import Capturer, Monitor
 from common.codec import ScreenEncoder
 from common.protocol import Channel
 
+log = logging.getLogger("lifeline.applet")
 DEFAULT_FPS = 30.0
 
 
@@ -36,15 +40,27 @@ class VideoLink(Protocol):
 
 class ScreenStreamer:
     def __init__(
-        self, link: VideoLink, capturer: Capturer, monitor: Monitor, *, fps: float = DEFAULT_FPS
+        self,
+        link: VideoLink,
+        capturer: Capturer,
+        monitor: Monitor,
+        *,
+        fps: float = DEFAULT_FPS,
+        on_failure: Callable[[Exception], None] | None = None,
     ) -> None:
         self.link = link
         self.capturer = capturer
         self.monitor = monitor
         self.interval = 1.0 / fps
         self.encoder = ScreenEncoder()
+        #: Called when capturing fails for good (monitor gone, session over).
+        self.on_failure = on_failure
         self._keyframe = True
         self._task: asyncio.Task[None] | None = None
+        # One worker: a capture still running when we stop finishes before the next
+        # one starts, so one encoder is never used by two threads at once.
+        self._worker = concurrent.futures.ThreadPoolExecutor(1, "lifeline-capture")
+        self._pending: asyncio.Future[list[bytes]] | None = None
 
     def start(self) -> None:
         if self._task is None or self._task.done():
@@ -52,12 +68,16 @@ class ScreenStreamer:
             self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def stop(self) -> None:
-        """Stops capturing at once; returns when no more frame will be sent."""
+        """Stops at once: no frame is sent after this is called, and when it returns
+        no capture is running any more."""
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task  # a stream that already failed was reported by _run
+        if self._pending is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait([self._pending])
 
     @property
     def running(self) -> bool:
@@ -72,12 +92,22 @@ class ScreenStreamer:
         return self.encoder.encode(frame, force_keyframe=keyframe)
 
     async def _run(self) -> None:
+        try:
+            await self._stream()
+        except Exception as exc:  # mss, the codec, a session that ended: all final
+            log.warning("screen streaming stopped: %s", exc)
+            if self.on_failure is not None:
+                self.on_failure(exc)
+
+    async def _stream(self) -> None:
+        loop = asyncio.get_running_loop()
         next_tick = time.monotonic()
         while True:
             if not self.link.writable(Channel.VIDEO):
                 await self.link.wait_writable(Channel.VIDEO)
             keyframe, self._keyframe = self._keyframe, False
-            updates = await asyncio.to_thread(self._capture_and_encode, keyframe)
+            self._pending = loop.run_in_executor(self._worker, self._capture_and_encode, keyframe)
+            updates = await asyncio.shield(self._pending)
             for update in updates:
                 self.link.send(
                     Channel.VIDEO,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from applet.consent import Action, Consent, Denied, Granted, Question, Revoked
+from applet.consent import REASK_DELAY, Action, Consent, Denied, Granted, Question, Revoked
 from broker.permissions import DEFAULT_PERMISSIONS
 
 ALL = set(DEFAULT_PERMISSIONS)
@@ -33,8 +33,8 @@ def test_the_policy_refuses_without_asking() -> None:
 def test_no_answer_in_time_is_a_no() -> None:
     consent = Consent("Alice", ALL, answer_timeout=30)
     question = ask(consent, Action.VIEW_SCREEN)
-    assert consent.expire(now=29.0) == []
-    assert consent.expire(now=31.0) == [Denied(Action.VIEW_SCREEN, "timeout")]
+    assert consent.expire(now=29.0) == ([], [])
+    assert consent.expire(now=31.0) == ([question.id], [Denied(Action.VIEW_SCREEN, "timeout")])
     assert consent.answer(question.id, True, now=32.0) == []  # too late: changes nothing
     assert not consent.granted(Action.VIEW_SCREEN)
 
@@ -100,3 +100,17 @@ def test_one_question_at_a_time_per_action(action: Action) -> None:
     ask(consent, action)
     assert consent.request(action, 1.0) is None
     assert len(consent.questions) == 1
+
+
+def test_a_refused_request_cannot_be_asked_again_at_once() -> None:
+    consent = Consent("Alice", ALL)
+    consent.answer(ask(consent, Action.FILE_MANAGER).id, False, now=1.0)
+    assert consent.request(Action.FILE_MANAGER, 10.0) == Denied(
+        Action.FILE_MANAGER, "recently_refused"
+    )
+    assert not consent.prompting  # no prompt after prompt to wear the person down
+    assert isinstance(consent.request(Action.FILE_MANAGER, 1.0 + REASK_DELAY + 0.1), Question)
+
+
+def test_the_control_question_says_it_shows_the_screen() -> None:
+    assert "see your screen" in ask(Consent("Alice", ALL), Action.REMOTE_CONTROL).text

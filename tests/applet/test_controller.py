@@ -11,11 +11,18 @@ import pytest
 
 from applet.capture import MssCapturer
 from applet.consent import Action, Revoked
-from applet.controller import AppletController, ChatReceived, QuestionAsked, RightsChanged, UiEvent
+from applet.controller import (
+    AppletController,
+    ChatReceived,
+    QuestionAsked,
+    QuestionClosed,
+    RightsChanged,
+    UiEvent,
+)
 from broker.app import Broker
 from common.codec import ScreenDecoder
 from common.protocol import Channel
-from common.transport import BrokerClient, Login, PeerSession
+from common.transport import BrokerClient, Ended, Login, PeerSession
 from tests.conftest import address, paired_sessions
 from tests.x11 import running, xvfb
 
@@ -167,3 +174,52 @@ async def test_the_session_ending_takes_every_right_back(
                     break
         assert not controller.streamer.running
         assert not controller.consent.granted(Action.VIEW_SCREEN)
+
+
+class FailingCapturer(MssCapturer):
+    """Real capture that breaks after a few frames, as when a monitor is unplugged."""
+
+    def __init__(self, frames: int) -> None:
+        super().__init__()
+        self.left = frames
+
+    def grab(self, monitor):  # type: ignore[no-untyped-def]
+        self.left -= 1
+        if self.left < 0:
+            raise OSError("the monitor went away")
+        return super().grab(monitor)
+
+
+async def test_a_capture_failure_revokes_the_view_and_keeps_serving(
+    display: str, broker: Broker, client: BrokerClient, login: Login
+) -> None:
+    async with BrokerClient(address(broker)) as applet_client:
+        console, applet = await paired_sessions(client, applet_client, login.token)
+        controller = AppletController(applet, FailingCapturer(frames=3))
+        controller.start()
+        console.send(Channel.CONTROL, {"t": "request", "action": "view_screen"})
+        asked = await ui_event(controller, QuestionAsked)
+        await controller.answer(asked.question.id, True)
+        assert (await control_reply(console))["state"] == "granted"
+        assert (await control_reply(console))["state"] == "revoked"  # told, not silent
+        await controller.revoke(Action.VIEW_SCREEN)  # no exception from the dead stream
+        controller.say("still here")
+        assert (await control_reply(console, "chat", Channel.CHAT))["text"] == "still here"
+        await console.end()
+        async with asyncio.timeout(10):
+            while not isinstance(await controller.events.get(), Ended):
+                pass
+        await controller.stop()
+        await applet.close()
+
+
+async def test_an_unanswered_question_leaves_the_screen(
+    display: str, broker: Broker, client: BrokerClient, login: Login
+) -> None:
+    async with session(broker, client, login) as (console, controller):
+        controller.consent.answer_timeout = 0.2
+        console.send(Channel.CONTROL, {"t": "request", "action": "system_info"})
+        asked = await ui_event(controller, QuestionAsked)
+        closed = await ui_event(controller, QuestionClosed)
+        assert closed.question_id == asked.question.id
+        assert (await control_reply(console))["reason"] == "timeout"

@@ -110,3 +110,34 @@ async def test_a_keyframe_request_lets_a_new_decoder_join(
         await console.end()
         await applet.close()
     capturer.close()
+
+
+class SlowCapturer(MssCapturer):
+    """Real capture that takes a while, to catch a capture outliving stop()."""
+
+    busy = 0
+
+    def grab(self, monitor):  # type: ignore[no-untyped-def]
+        SlowCapturer.busy += 1
+        try:
+            time.sleep(0.3)
+            return super().grab(monitor)
+        finally:
+            SlowCapturer.busy -= 1
+
+
+async def test_no_capture_outlives_stop(
+    display: str, broker: Broker, client: BrokerClient, login: Login
+) -> None:
+    capturer = SlowCapturer()
+    (monitor,) = capturer.monitors()
+    async with BrokerClient(address(broker)) as applet_client:
+        console, applet = await paired_sessions(client, applet_client, login.token)
+        streamer = ScreenStreamer(applet, capturer, monitor)
+        streamer.start()
+        await asyncio.sleep(0.1)  # a capture is under way
+        assert SlowCapturer.busy == 1
+        await streamer.stop()
+        assert SlowCapturer.busy == 0  # so a restart can never share the encoder
+        await console.end()
+        await applet.close()
