@@ -36,12 +36,15 @@ Framebuffer = NDArray[np.uint8]
 
 @dataclass(frozen=True, slots=True)
 class _Paint:
-    """One validated record: `pixels` is (h, w, 3) or (3,) to paint at `rect`, or None
-    for a copy from `source`."""
+    """One validated record: `pixels` is (h, w, 3) or (3,) to paint at `rect` (or, with
+    `indices`, the palette those (h, w) indices pick from), or None for a copy from
+    `source`. Palettes are expanded only when painted, one record at a time, so a small
+    hostile update cannot make validation allocate colours for every record at once."""
 
     rect: Rect
     pixels: NDArray[np.uint8] | None
     source: tuple[int, int] = (0, 0)
+    indices: NDArray[np.uint8] | None = None
 
 
 class ScreenDecoder:
@@ -95,6 +98,8 @@ class ScreenDecoder:
             if paint.pixels is None:
                 sx, sy = paint.source
                 target[...] = fb[sy : sy + r.height, sx : sx + r.width]
+            elif paint.indices is not None:
+                np.take(paint.pixels, paint.indices, axis=0, out=target)
             else:
                 target[...] = paint.pixels
         if header.keyframe:
@@ -126,6 +131,7 @@ def _parse_body(body: bytes, width: int, height: int) -> list[_Paint]:
     paints: list[_Paint] = []
     max_records = max_record_count(width, height)
     area_left = max_painted_area(width, height)
+    copies = 0
     pos, end = 0, len(body)
     while pos < end:
         if end - pos < RECORD_HEADER.size:
@@ -136,9 +142,14 @@ def _parse_body(body: bytes, width: int, height: int) -> list[_Paint]:
             raise CodecError("A screen update has too many rectangles.")
         if w == 0 or h == 0 or x + w > width or y + h > height:
             raise CodecError("A screen update draws outside the screen.")
-        area_left -= w * h
-        if area_left < 0:
-            raise CodecError("A screen update paints too much.")
+        if kind == RectType.COPY:
+            copies += 1
+            if copies > 1:
+                raise CodecError("A screen update moves more than one region.")
+        else:
+            area_left -= w * h
+            if area_left < 0:
+                raise CodecError("A screen update paints too much.")
         rect = Rect(x, y, w, h)
         if kind == RectType.COPY:
             _need(body, pos, COPY_SOURCE.size)
@@ -153,8 +164,8 @@ def _parse_body(body: bytes, width: int, height: int) -> list[_Paint]:
             pos += BYTES_PER_PIXEL
             paints.append(_Paint(rect, colour))
         elif kind == RectType.PALETTE:
-            pixels, pos = _parse_palette(body, pos, w, h)
-            paints.append(_Paint(rect, pixels))
+            colours, indices, pos = _parse_palette(body, pos, w, h)
+            paints.append(_Paint(rect, colours, indices=indices))
         elif kind == RectType.RAW:
             size = w * h * BYTES_PER_PIXEL
             _need(body, pos, size)
@@ -168,7 +179,9 @@ def _parse_body(body: bytes, width: int, height: int) -> list[_Paint]:
     return paints
 
 
-def _parse_palette(body: bytes, pos: int, w: int, h: int) -> tuple[NDArray[np.uint8], int]:
+def _parse_palette(
+    body: bytes, pos: int, w: int, h: int
+) -> tuple[NDArray[np.uint8], NDArray[np.uint8], int]:
     _need(body, pos, 1)
     count = body[pos] + 1
     pos += 1
@@ -183,7 +196,7 @@ def _parse_palette(body: bytes, pos: int, w: int, h: int) -> tuple[NDArray[np.ui
     pos += size
     if count < 1 << bits and int(indices.max()) >= count:
         raise CodecError("A screen update uses a colour its palette does not have.")
-    return np.take(colours, indices, axis=0), pos
+    return colours, indices, pos
 
 
 def _need(body: bytes, pos: int, size: int) -> None:

@@ -115,8 +115,9 @@ def max_record_count(width: int, height: int) -> int:
 
 
 def max_painted_area(width: int, height: int) -> int:
-    """Sum of record areas in one update: the tiles once, plus one full-screen copy."""
-    return 2 * width * height
+    """Sum of the areas of one update's pixel records (FILL, PALETTE, RAW): each part of
+    the screen at most once. A COPY record is not counted; an update has at most one."""
+    return width * height
 
 
 def palette_bits(count: int) -> int:

@@ -17,6 +17,7 @@ from benchmarks.synthetic_screens import bgr, text_page
 from common.codec import CodecError, Rect, RectType, ScreenDecoder, ScreenEncoder
 from common.codec.wire_format import (
     CODEC_VERSION,
+    COPY_SOURCE,
     HEADER,
     MAX_DIMENSION,
     RECORD_HEADER,
@@ -311,3 +312,41 @@ def test_flipped_bytes_in_a_real_stream_raise_only_codec_error(
     if updates[target] == original:
         last = (frames - 1) * 9
         assert np.array_equal(decoder.framebuffer, bgr(page[last : last + 120]))
+
+
+def palette_record(x: int, y: int, w: int, h: int) -> bytes:
+    """A 1-bit palette record: two colours, all indices 0 (compresses to almost nothing)."""
+    packed = bytes(h * ((w + 7) // 8))
+    return record(RectType.PALETTE, x, y, w, h, bytes([1]) + b"\x00\x00\x00\xff\xff\xff" + packed)
+
+
+def test_pixel_records_may_cover_the_screen_only_once(
+    forger: Forger, decoder: ScreenDecoder
+) -> None:
+    whole = palette_record(0, 0, WIDTH, HEIGHT)
+    assert_refused(decoder, forger.update(whole + whole))
+    forger.seq -= 1  # the refused update did not count
+    assert decoder.decode(forger.update(whole, keyframe=True))
+
+
+def test_an_update_moves_at_most_one_region(forger: Forger, decoder: ScreenDecoder) -> None:
+    copy = record(RectType.COPY, 0, 0, 8, 8, COPY_SOURCE.pack(8, 8))
+    assert_refused(decoder, forger.update(copy + copy))
+
+
+def test_a_tiny_hostile_update_cannot_make_the_decoder_allocate_much() -> None:
+    """Repeated full-screen palette records compress to a few hundred bytes; refused
+    before any colour is expanded."""
+    width, height = 2048, 2048
+    forger, decoder = Forger(width, height), ScreenDecoder()
+    body = b"".join(palette_record(0, 0, width, height) for _ in range(4))
+    update = forger.update(body, keyframe=True)
+    assert len(update) < 4096
+    tracemalloc.start()
+    with pytest.raises(CodecError):
+        decoder.decode(update)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    # The body itself (4 × 0.5 MiB) and one record's indices (4 MiB) at most; the old
+    # decoder expanded every record to colours first (4 × 12 MiB).
+    assert peak < 16 * 1024 * 1024
