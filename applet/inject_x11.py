@@ -36,6 +36,8 @@ SPECIAL_KEYSYMS = {
 }
 _SHIFT, _ALTGR = 0xFFE1, 0xFE03  # Shift_L, ISO_Level3_Shift
 BUTTONS = {"left": 1, "middle": 2, "right": 3}
+#: Wheel steps in one call at most: a hostile "scroll a million times" stays short.
+MAX_SCROLL_STEPS = 20
 
 
 def keysym_for_text(char: str) -> int:
@@ -55,6 +57,12 @@ class X11Injector:
         self._xtest: Any = xtest
         self._display: Any = display.Display(display_name)
         self._keymap: dict[int, tuple[int, int]] = {}
+        screen = self._display.screen()
+        self._size = (screen.width_in_pixels, screen.height_in_pixels)
+        # What we hold down, so a revoke or the session's end can let go of it all:
+        # a Ctrl or a mouse button must never stay pressed on the person's machine.
+        self._held_keys: set[int] = set()
+        self._held_buttons: set[int] = set()
 
     def close(self) -> None:
         self._display.close()
@@ -65,17 +73,24 @@ class X11Injector:
     # ---- pointer -------------------------------------------------------------------
 
     def move(self, x: int, y: int) -> None:
+        """Moves the pointer; coordinates are clamped to the screen."""
+        x = min(max(int(x), 0), self._size[0] - 1)
+        y = min(max(int(y), 0), self._size[1] - 1)
         self._fake(self._X.MotionNotify, 0, x=x, y=y)
         self._display.sync()
 
     def button(self, name: str, down: bool) -> None:
-        self._fake(self._X.ButtonPress if down else self._X.ButtonRelease, BUTTONS[name])
+        if name not in BUTTONS:
+            raise ValueError(f"unknown mouse button {name[:20]!r}")
+        number = BUTTONS[name]
+        self._fake(self._X.ButtonPress if down else self._X.ButtonRelease, number)
+        (self._held_buttons.add if down else self._held_buttons.discard)(number)
         self._display.sync()
 
     def scroll(self, steps: int) -> None:
         """Positive: away from the person (up), as wheel button 4; negative: button 5."""
         button = 4 if steps > 0 else 5
-        for _ in range(abs(steps)):
+        for _ in range(min(abs(int(steps)), MAX_SCROLL_STEPS)):
             self._fake(self._X.ButtonPress, button)
             self._fake(self._X.ButtonRelease, button)
         self._display.sync()
@@ -105,8 +120,20 @@ class X11Injector:
         if found is None:
             return False
         self._fake(self._X.KeyPress if down else self._X.KeyRelease, found[0])
+        (self._held_keys.add if down else self._held_keys.discard)(found[0])
         self._display.sync()
         return True
+
+    def release_all(self) -> None:
+        """Lets go of every key and button we hold: call it on revoke, on a prompt
+        appearing, and at the session's end."""
+        for keycode in self._held_keys:
+            self._fake(self._X.KeyRelease, keycode)
+        for button in self._held_buttons:
+            self._fake(self._X.ButtonRelease, button)
+        self._held_keys.clear()
+        self._held_buttons.clear()
+        self._display.sync()
 
     def type_text(self, text: str) -> int:
         """Types ``text`` in the desktop's current layout; returns characters typed.
@@ -120,7 +147,9 @@ class X11Injector:
             modifiers = [
                 m for m, needed in ((_SHIFT, level % 2 == 1), (_ALTGR, level >= 2)) if needed
             ]
-            mod_codes = [self._keymap[m][0] for m in modifiers if m in self._keymap]
+            if any(m not in self._keymap for m in modifiers):
+                continue  # this layout cannot make it: better nothing than a wrong key
+            mod_codes = [self._keymap[m][0] for m in modifiers]
             for code in mod_codes:
                 self._fake(self._X.KeyPress, code)
             self._fake(self._X.KeyPress, keycode)

@@ -65,3 +65,33 @@ def test_keysyms_for_text() -> None:
     assert keysym_for_text("a") == 0x61 and keysym_for_text("é") == 0xE9
     assert keysym_for_text("€") == 0x01000000 + 0x20AC
     assert keysym_for_text("\n") == 0xFF0D
+
+
+def pointer_buttons(display: str) -> int:
+    from Xlib import X
+    from Xlib import display as xdisplay
+
+    d = xdisplay.Display(display)
+    mask = d.screen().root.query_pointer().mask & (X.Button1Mask | X.Button2Mask | X.Button3Mask)
+    d.close()
+    return int(mask)
+
+
+def test_release_all_lets_go_of_held_buttons(display: str) -> None:
+    injector = X11Injector(display)
+    injector.move(10, 10)
+    injector.button("left", True)
+    assert pointer_buttons(display) != 0  # really held on the X server
+    injector.release_all()
+    assert pointer_buttons(display) == 0
+    injector.close()
+
+
+def test_hostile_values_are_bounded(display: str) -> None:
+    injector = X11Injector(display)
+    injector.move(10**9, -(10**9))
+    assert pointer(display) == (1279, 0)  # clamped to the screen
+    with pytest.raises(ValueError):
+        injector.button("self_destruct", True)
+    injector.scroll(10**9)  # returns at once: at most MAX_SCROLL_STEPS
+    injector.close()
