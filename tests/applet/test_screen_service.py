@@ -4,13 +4,15 @@ real broker over TLS → a console-side decoder that matches the real screen."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 
 import numpy as np
 import pytest
 
-from applet.capture import MssCapturer
+from applet.capture import Monitor, MssCapturer
 from applet.screen_service import ScreenStreamer
 from broker.app import Broker
 from common.codec import ScreenDecoder
@@ -44,72 +46,87 @@ async def drain_updates(console: PeerSession, decoder: ScreenDecoder, quiet: flo
             count += 1
 
 
-async def test_the_console_sees_exactly_what_is_on_the_screen(
-    display: str, broker: Broker, client: BrokerClient, login: Login
-) -> None:
-    capturer = MssCapturer()
+@dataclass
+class Streaming:
+    console: PeerSession
+    applet: PeerSession
+    streamer: ScreenStreamer
+    monitor: Monitor
+
+
+@contextlib.asynccontextmanager
+async def streaming(
+    broker: Broker, client: BrokerClient, login: Login, capturer: MssCapturer | None = None
+) -> AsyncIterator[Streaming]:
+    """A paired session through the real broker, with a streamer on the applet side."""
+    capturer = capturer or MssCapturer()
     (monitor,) = capturer.monitors()
     async with BrokerClient(address(broker)) as applet_client:
         console, applet = await paired_sessions(client, applet_client, login.token)
         streamer = ScreenStreamer(applet, capturer, monitor)
-        decoder = ScreenDecoder()
-        with running(
-            ["xterm", "-geometry", "100x40+20+20", "-e", "bash", "-c", PRINT_THEN_STOP], display
-        ):
-            streamer.start()
-            count = await drain_updates(console, decoder, quiet=1.5)
-            assert count >= 5  # the keyframe and the scrolling text
-            screen = MssCapturer().grab(monitor)  # its own: the streamer's grabs in a thread
-            assert np.array_equal(decoder.framebuffer, screen[:, :, :3])
+        try:
+            yield Streaming(console, applet, streamer, monitor)
+        finally:
             await streamer.stop()
-        await console.end()
-        await applet.close()
-    capturer.close()
+            await console.end()
+            await applet.close()
+            capturer.close()
+
+
+def screen_now(monitor: Monitor) -> np.ndarray:
+    """A fresh grab with its own capturer (the streamer's grabs run in a thread)."""
+    return MssCapturer().grab(monitor)[:, :, :3]
+
+
+async def test_the_console_sees_exactly_what_is_on_the_screen(
+    display: str, broker: Broker, client: BrokerClient, login: Login
+) -> None:
+    terminal = ["xterm", "-geometry", "100x40+20+20", "-e", "bash", "-c", PRINT_THEN_STOP]
+    async with streaming(broker, client, login) as s:
+        decoder = ScreenDecoder()
+        with running(terminal, display):
+            s.streamer.start()
+            assert await drain_updates(s.console, decoder, quiet=1.5) >= 5  # keyframe + text
+            assert np.array_equal(decoder.framebuffer, screen_now(s.monitor))
 
 
 async def test_stopping_the_stream_stops_frames_within_200_ms(
     display: str, broker: Broker, client: BrokerClient, login: Login
 ) -> None:
-    capturer = MssCapturer()
-    (monitor,) = capturer.monitors()
-    async with BrokerClient(address(broker)) as applet_client:
-        console, applet = await paired_sessions(client, applet_client, login.token)
-        streamer = ScreenStreamer(applet, capturer, monitor)
-        busy = "while true; do echo busy $RANDOM; sleep 0.005; done"
-        with running(["xterm", "-geometry", "100x40+0+0", "-e", "bash", "-c", busy], display):
-            streamer.start()
-            await console.next_message(10)  # frames are flowing
+    busy = [
+        "xterm",
+        "-geometry",
+        "100x40+0+0",
+        "-e",
+        "bash",
+        "-c",
+        "while true; do echo busy $RANDOM; sleep 0.005; done",
+    ]
+    async with streaming(broker, client, login) as s:
+        with running(busy, display):
+            s.streamer.start()
+            await s.console.next_message(10)  # frames are flowing
             started = time.monotonic()
-            await streamer.stop()
+            await s.streamer.stop()
             assert time.monotonic() - started < 0.2
-            assert not streamer.running
-            sent = applet.conn.counters.records_sent if applet.conn else 0
+            assert not s.streamer.running
+            assert s.applet.conn is not None
+            sent = s.applet.conn.counters.records_sent
             await asyncio.sleep(0.5)
-            assert applet.conn is not None and applet.conn.counters.records_sent == sent
-        await console.end()
-        await applet.close()
-    capturer.close()
+            assert s.applet.conn.counters.records_sent == sent
 
 
 async def test_a_keyframe_request_lets_a_new_decoder_join(
     display: str, broker: Broker, client: BrokerClient, login: Login
 ) -> None:
-    capturer = MssCapturer()
-    (monitor,) = capturer.monitors()
-    async with BrokerClient(address(broker)) as applet_client:
-        console, applet = await paired_sessions(client, applet_client, login.token)
-        streamer = ScreenStreamer(applet, capturer, monitor)
+    async with streaming(broker, client, login) as s:
         with running(["xterm", "-geometry", "80x24+0+0"], display):
-            streamer.start()
-            await drain_updates(console, ScreenDecoder(), quiet=0.8)
+            s.streamer.start()
+            await drain_updates(s.console, ScreenDecoder(), quiet=0.8)
             late = ScreenDecoder()  # joins after the first keyframe went by
-            streamer.request_keyframe()
-            assert await drain_updates(console, late, quiet=0.8) >= 1
-            assert np.array_equal(late.framebuffer, MssCapturer().grab(monitor)[:, :, :3])
-            await streamer.stop()
-        await console.end()
-        await applet.close()
-    capturer.close()
+            s.streamer.request_keyframe()
+            assert await drain_updates(s.console, late, quiet=0.8) >= 1
+            assert np.array_equal(late.framebuffer, screen_now(s.monitor))
 
 
 class SlowCapturer(MssCapturer):
@@ -129,15 +146,9 @@ class SlowCapturer(MssCapturer):
 async def test_no_capture_outlives_stop(
     display: str, broker: Broker, client: BrokerClient, login: Login
 ) -> None:
-    capturer = SlowCapturer()
-    (monitor,) = capturer.monitors()
-    async with BrokerClient(address(broker)) as applet_client:
-        console, applet = await paired_sessions(client, applet_client, login.token)
-        streamer = ScreenStreamer(applet, capturer, monitor)
-        streamer.start()
+    async with streaming(broker, client, login, SlowCapturer()) as s:
+        s.streamer.start()
         await asyncio.sleep(0.1)  # a capture is under way
         assert SlowCapturer.busy == 1
-        await streamer.stop()
+        await s.streamer.stop()
         assert SlowCapturer.busy == 0  # so a restart can never share the encoder
-        await console.end()
-        await applet.close()
