@@ -8,6 +8,7 @@ changed, chat, the end) and calls the person's intents: :meth:`answer`,
 Messages (docs/protocol.md, "Application messages"):
     console → applet, CONTROL: {"t": "request", "action": str}
                                {"t": "screen_keyframe", "monitor": int}
+                               {"t": "input", "kind": "move"|"button"|"scroll"|"text", …}
     applet → console, CONTROL: {"t": "permission", "action": str, "state": str, "reason": str}
                                {"t": "refused", "what": str, "reason": str}
     both ways, CHAT:           {"t": "chat", "text": str}
@@ -24,6 +25,7 @@ from typing import Any
 
 from applet.capture import Capturer
 from applet.consent import Action, Change, Consent, Denied, Granted, Question, Revoked
+from applet.injector import Injector
 from applet.screen_service import ScreenStreamer
 from common.errors import LifelineError, ProtocolError
 from common.protocol import Channel, MessageReceived
@@ -33,8 +35,21 @@ from common.transport import Ended, PeerSession
 log = logging.getLogger("lifeline.applet")
 
 MAX_CHAT = 4000
+MAX_INPUT_TEXT = 256
 CONSOLE_MESSAGES = SchemaRegistry(
     Schema("request", {"action": Field(str, 32)}),
+    Schema(
+        "input",
+        {
+            "kind": Field(str, 16),
+            "x": Field(int, optional=True),
+            "y": Field(int, optional=True),
+            "button": Field(str, 16, optional=True),
+            "down": Field(bool, optional=True),
+            "steps": Field(int, optional=True),
+            "text": Field(str, MAX_INPUT_TEXT, optional=True),
+        },
+    ),
     Schema("screen_keyframe", {"monitor": Field(int)}),
     Schema("chat", {"text": Field(str, MAX_CHAT)}),
 )
@@ -64,7 +79,9 @@ UiEvent = QuestionAsked | QuestionClosed | RightsChanged | ChatReceived | Ended
 
 
 class AppletController:
-    def __init__(self, session: PeerSession, capturer: Capturer) -> None:
+    def __init__(
+        self, session: PeerSession, capturer: Capturer, injector: Injector | None = None
+    ) -> None:
         policy = session.policy or {}
         technician = str(policy.get("technician", {}).get("name") or "Your technician")
         self.session = session
@@ -75,6 +92,10 @@ class AppletController:
         self.streamer = ScreenStreamer(
             session, capturer, monitors[0], on_failure=self._streaming_failed
         )
+        self.injector = injector
+        self.monitor = monitors[0]
+        #: Input events dropped because control was not granted or a prompt showed.
+        self.input_dropped = 0
         self.events: asyncio.Queue[UiEvent] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -144,9 +165,13 @@ class AppletController:
                 raise ProtocolError(f"Unknown action {message['action']!r}.") from None
             outcome = self.consent.request(action, time.monotonic())
             if isinstance(outcome, Question):
+                if self.injector is not None:
+                    self.injector.release_all()  # input stops while the person decides
                 self.events.put_nowait(QuestionAsked(outcome))
             elif outcome is not None:
                 await self._apply([outcome])
+        elif t == "input" and channel == Channel.CONTROL:
+            self._inject(message)
         elif t == "screen_keyframe" and channel == Channel.CONTROL:
             if self.consent.granted(Action.VIEW_SCREEN):
                 self.streamer.request_keyframe()
@@ -160,6 +185,31 @@ class AppletController:
             for question_id in closed:
                 self.events.put_nowait(QuestionClosed(question_id))
             await self._apply(changes)
+
+    def _inject(self, message: dict[str, Any]) -> None:
+        """Remote input: only while control is granted and no question is on screen;
+        anything else is dropped (and counted), never queued for later."""
+        if self.injector is None or not self.consent.input_allowed():
+            self.input_dropped += 1
+            log.info("dropped remote input: control is not granted right now")
+            return
+        kind, m = message["kind"], self.monitor
+        if kind == "move":
+            x, y = message.get("x"), message.get("y")
+            if x is None or y is None or not (0 <= x < m.width and 0 <= y < m.height):
+                raise ProtocolError("A pointer position is outside the shared screen.")
+            self.injector.move(m.left + x, m.top + y)
+        elif kind == "button":
+            try:
+                self.injector.button(str(message.get("button")), bool(message.get("down")))
+            except ValueError as exc:
+                raise ProtocolError(str(exc)) from None
+        elif kind == "scroll":
+            self.injector.scroll(int(message.get("steps") or 0))
+        elif kind == "text":
+            self.injector.type_text(str(message.get("text") or ""))
+        else:
+            raise ProtocolError(f"Unknown input kind {kind[:16]!r}.")
 
     def _streaming_failed(self, exc: Exception) -> None:
         """Capture broke (a monitor went away, …): the view right goes, and both the
@@ -181,6 +231,8 @@ class AppletController:
                 reply["reason"] = change.reason
             with contextlib.suppress(LifelineError):  # the session may be over already
                 self.session.send(Channel.CONTROL, reply)
+        if self.injector is not None and not self.consent.input_allowed():
+            self.injector.release_all()  # nothing stays pressed once control is gone
         # Seeing the screen is the one right with a running service behind it.
         if self.consent.granted(Action.VIEW_SCREEN):
             self.streamer.start()

@@ -1,0 +1,36 @@
+"""Input injection behind a small protocol, one backend per OS (X11 for now)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Protocol
+
+
+class Injector(Protocol):
+    def move(self, x: int, y: int) -> None:
+        """Absolute desktop coordinates; backends clamp them to the screen."""
+        ...
+
+    def button(self, name: str, down: bool) -> None:
+        """``left``, ``middle`` or ``right``; ValueError for anything else."""
+        ...
+
+    def scroll(self, steps: int) -> None: ...
+
+    def type_text(self, text: str) -> int:
+        """Types text in the desktop's current layout; returns characters typed."""
+        ...
+
+    def release_all(self) -> None:
+        """Lets go of every key and button held: on revoke, prompt and session end."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def open_injector() -> Injector:
+    if sys.platform.startswith("linux"):
+        from applet.inject_x11 import X11Injector
+
+        return X11Injector()
+    raise NotImplementedError(f"input injection is not built for {sys.platform} yet")

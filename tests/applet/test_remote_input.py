@@ -1,0 +1,135 @@
+"""Remote control end to end: the console's input moves the real pointer and types into
+a real terminal on the applet's display, only while the person allows it."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+
+from applet.capture import MssCapturer
+from applet.consent import Action
+from applet.controller import AppletController, QuestionAsked
+from applet.inject_x11 import X11Injector
+from broker.app import Broker
+from common.protocol import Channel
+from common.transport import BrokerClient, Login, PeerSession
+from tests.applet.test_controller import control_reply, ui_event
+from tests.conftest import address, paired_sessions
+from tests.x11 import running, xvfb
+
+
+@pytest.fixture
+def display(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    with xvfb(1280, 720) as name:
+        monkeypatch.setenv("DISPLAY", name)
+        yield name
+
+
+def pointer(display: str) -> tuple[int, int]:
+    out = subprocess.run(
+        ["xdotool", "getmouselocation"], capture_output=True, text=True, check=True
+    ).stdout
+    fields = dict(part.split(":") for part in out.split())
+    return int(fields["x"]), int(fields["y"])
+
+
+@asynccontextmanager
+async def controlled(
+    broker: Broker, client: BrokerClient, login: Login, display: str
+) -> AsyncIterator[tuple[PeerSession, AppletController]]:
+    async with BrokerClient(address(broker)) as applet_client:
+        console, applet = await paired_sessions(client, applet_client, login.token)
+        controller = AppletController(applet, MssCapturer(), X11Injector(display))
+        controller.start()
+        try:
+            yield console, controller
+        finally:
+            await controller.stop()
+            await console.close()
+            await applet.close()
+
+
+async def grant_control(console: PeerSession, controller: AppletController) -> None:
+    console.send(Channel.CONTROL, {"t": "request", "action": "remote_control"})
+    asked = await ui_event(controller, QuestionAsked)
+    await controller.answer(asked.question.id, True)
+    while (await control_reply(console))["action"] != "remote_control":
+        pass
+
+
+async def settle() -> None:
+    await asyncio.sleep(0.3)
+
+
+async def test_input_before_the_grant_is_dropped_then_moves_the_pointer(
+    display: str, broker: Broker, client: BrokerClient, login: Login
+) -> None:
+    async with controlled(broker, client, login, display) as (console, controller):
+        start = pointer(display)
+        console.send(Channel.CONTROL, {"t": "input", "kind": "move", "x": 400, "y": 300})
+        await settle()
+        assert pointer(display) == start and controller.input_dropped == 1
+        await grant_control(console, controller)
+        console.send(Channel.CONTROL, {"t": "input", "kind": "move", "x": 400, "y": 300})
+        await settle()
+        assert pointer(display) == (400, 300)
+
+
+async def test_input_while_a_prompt_shows_or_after_a_revoke_is_dropped(
+    display: str, broker: Broker, client: BrokerClient, login: Login
+) -> None:
+    async with controlled(broker, client, login, display) as (console, controller):
+        await grant_control(console, controller)
+        console.send(Channel.CONTROL, {"t": "request", "action": "file_manager"})
+        await ui_event(controller, QuestionAsked)  # a prompt is on screen now
+        console.send(Channel.CONTROL, {"t": "input", "kind": "move", "x": 10, "y": 10})
+        await settle()
+        assert pointer(display) != (10, 10)  # the technician cannot reach "Allow"
+        await controller.revoke(Action.REMOTE_CONTROL)
+        console.send(Channel.CONTROL, {"t": "input", "kind": "move", "x": 20, "y": 20})
+        await settle()
+        assert pointer(display) != (20, 20) and controller.input_dropped == 2
+
+
+async def test_typed_text_arrives_in_a_real_terminal(
+    display: str, broker: Broker, client: BrokerClient, login: Login, tmp_path: Path
+) -> None:
+    target = tmp_path / "typed.txt"
+    with running(
+        ["xterm", "-geometry", "80x24+0+0", "-e", "bash", "-c", f"cat > {target}"],
+        display,
+        settle=1.0,
+    ):
+        async with controlled(broker, client, login, display) as (console, controller):
+            await grant_control(console, controller)
+            console.send(Channel.CONTROL, {"t": "input", "kind": "move", "x": 50, "y": 50})
+            console.send(
+                Channel.CONTROL, {"t": "input", "kind": "text", "text": "Printer fixed? Yes!\n"}
+            )
+            for _ in range(30):
+                await settle()
+                if target.exists() and target.read_text():
+                    break
+    assert target.read_text() == "Printer fixed? Yes!\n"
+
+
+async def test_hostile_input_is_refused(
+    display: str, broker: Broker, client: BrokerClient, login: Login
+) -> None:
+    async with controlled(broker, client, login, display) as (console, controller):
+        await grant_control(console, controller)
+        for bad in (
+            {"t": "input", "kind": "move", "x": 99999, "y": 5},
+            {"t": "input", "kind": "button", "button": "self_destruct", "down": True},
+            {"t": "input", "kind": "teleport"},
+            {"t": "input", "kind": "text", "text": "x" * 1000},
+        ):
+            console.send(Channel.CONTROL, bad)
+        refusals = [await control_reply(console, "refused") for _ in range(4)]
+        assert all(r["what"] == "input" for r in refusals)
+        assert "outside the shared screen" in refusals[0]["reason"]
