@@ -9,8 +9,10 @@ Messages (docs/protocol.md, "Application messages"):
     console → applet, CONTROL: {"t": "request", "action": str}
                                {"t": "screen_keyframe", "monitor": int}
                                {"t": "input", "kind": "move"|"button"|"scroll"|"text", …}
+                               {"t": "sysinfo_request"}
     applet → console, CONTROL: {"t": "permission", "action": str, "state": str, "reason": str}
                                {"t": "refused", "what": str, "reason": str}
+                               {"t": "sysinfo", "info": {...}}
     both ways, CHAT:           {"t": "chat", "text": str}
 """
 
@@ -23,6 +25,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from applet import sysinfo
 from applet.capture import Capturer
 from applet.consent import Action, Change, Consent, Denied, Granted, Question, Revoked
 from applet.injector import Injector
@@ -51,6 +54,7 @@ CONSOLE_MESSAGES = SchemaRegistry(
         },
     ),
     Schema("screen_keyframe", {"monitor": Field(int)}),
+    Schema("sysinfo_request", {}),
     Schema("chat", {"text": Field(str, MAX_CHAT)}),
 )
 
@@ -172,6 +176,11 @@ class AppletController:
                 await self._apply([outcome])
         elif t == "input" and channel == Channel.CONTROL:
             self._inject(message)
+        elif t == "sysinfo_request" and channel == Channel.CONTROL:
+            if not self.consent.granted(Action.SYSTEM_INFO):
+                raise ProtocolError("System information has not been allowed.")
+            info = await asyncio.to_thread(sysinfo.collect)
+            self.session.send(Channel.CONTROL, {"t": "sysinfo", "info": info})
         elif t == "screen_keyframe" and channel == Channel.CONTROL:
             if self.consent.granted(Action.VIEW_SCREEN):
                 self.streamer.request_keyframe()

@@ -223,3 +223,19 @@ async def test_an_unanswered_question_leaves_the_screen(
         closed = await ui_event(controller, QuestionClosed)
         assert closed.question_id == asked.question.id
         assert (await control_reply(console))["reason"] == "timeout"
+
+
+async def test_system_information_only_once_allowed(
+    display: str, broker: Broker, client: BrokerClient, login: Login
+) -> None:
+    async with session(broker, client, login) as (console, controller):
+        console.send(Channel.CONTROL, {"t": "sysinfo_request"})
+        refused = await control_reply(console, "refused")
+        assert refused["what"] == "sysinfo_request" and "not been allowed" in refused["reason"]
+        console.send(Channel.CONTROL, {"t": "request", "action": "system_info"})
+        asked = await ui_event(controller, QuestionAsked)
+        await controller.answer(asked.question.id, True)
+        console.send(Channel.CONTROL, {"t": "sysinfo_request"})
+        info = (await control_reply(console, "sysinfo"))["info"]
+        assert info["os"].startswith("Linux") and info["memory"]["total"] > 0
+        assert info["cpu"]["cores"] >= 1 and info["top_processes"] and info["uptime_seconds"] >= 0
