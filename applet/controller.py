@@ -93,11 +93,11 @@ class AppletController:
         monitors = capturer.monitors()
         if not monitors:
             raise LifelineError("No screen was found to share.")
+        self.monitor = monitors[0]
         self.streamer = ScreenStreamer(
-            session, capturer, monitors[0], on_failure=self._streaming_failed
+            session, capturer, self.monitor, on_failure=self._streaming_failed
         )
         self.injector = injector
-        self.monitor = monitors[0]
         #: Input events dropped because control was not granted or a prompt showed.
         self.input_dropped = 0
         self.events: asyncio.Queue[UiEvent] = asyncio.Queue()
@@ -127,6 +127,8 @@ class AppletController:
 
     async def stop(self) -> None:
         await self.streamer.stop()
+        if self.injector is not None:
+            self.injector.release_all()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -156,6 +158,10 @@ class AppletController:
                         self.session.send(
                             Channel.CONTROL, {"t": "refused", "what": what, "reason": str(exc)}
                         )
+                except Exception:
+                    # Whatever failed (the session ending mid-reply, the X server), the
+                    # applet keeps serving: the person must always be able to end it.
+                    log.exception("could not handle a console message")
 
     async def _on_message(self, channel: Channel, message: dict[str, Any]) -> None:
         message = CONSOLE_MESSAGES.check(message)
