@@ -56,3 +56,16 @@ def running(
     finally:
         proc.kill()
         proc.wait(10)
+
+
+def pointer(display: str) -> tuple[int, int]:
+    """Where the X server says the pointer is."""
+    out = subprocess.run(
+        ["xdotool", "getmouselocation"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "DISPLAY": display},
+    ).stdout
+    fields = dict(part.split(":") for part in out.split())
+    return int(fields["x"]), int(fields["y"])

@@ -4,26 +4,17 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
 
 import numpy as np
-import pytest
 
 from applet.capture import MssCapturer
 from common.codec import ScreenDecoder, ScreenEncoder
-from tests.x11 import running, xvfb
+from tests.x11 import running
 
 SCROLLING_TEXT = (
     'for i in $(seq 1 100000); do echo "line $i: the quick brown fox jumps over the lazy dog"; '
     "sleep 0.01; done"
 )
-
-
-@pytest.fixture
-def display(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    with xvfb(1280, 720) as name:
-        monkeypatch.setenv("DISPLAY", name)
-        yield name
 
 
 def test_monitors_and_frame_shape(display: str) -> None:

@@ -4,8 +4,7 @@ test plays the console and the person."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import pytest
 
@@ -17,62 +16,27 @@ from applet.controller import (
     QuestionAsked,
     QuestionClosed,
     RightsChanged,
-    UiEvent,
 )
 from broker.app import Broker
 from common.codec import ScreenDecoder
 from common.protocol import Channel
-from common.transport import BrokerClient, Ended, Login, PeerSession
+from common.transport import BrokerClient, Ended, Login
+from tests.applet.sessions import control_reply, controller_session, ui_event
 from tests.conftest import address, paired_sessions
-from tests.x11 import running, xvfb
+from tests.x11 import running
 
 
 @pytest.fixture
-def display(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    with xvfb(1280, 720) as name:
-        monkeypatch.setenv("DISPLAY", name)
-        with running(["xterm", "-geometry", "80x24+0+0"], name):
-            yield name
-
-
-@contextlib.asynccontextmanager
-async def session(
-    broker: Broker, client: BrokerClient, login: Login
-) -> AsyncIterator[tuple[PeerSession, AppletController]]:
-    async with BrokerClient(address(broker)) as applet_client:
-        console, applet = await paired_sessions(client, applet_client, login.token)
-        controller = AppletController(applet, MssCapturer())
-        controller.start()
-        try:
-            yield console, controller
-        finally:
-            await controller.stop()
-            await console.close()
-            await applet.close()
-
-
-async def ui_event(controller: AppletController, kind: type[UiEvent]) -> UiEvent:
-    async with asyncio.timeout(10):
-        while True:
-            event = await controller.events.get()
-            if isinstance(event, kind):
-                return event
-
-
-async def control_reply(
-    console: PeerSession, t: str = "permission", channel: Channel = Channel.CONTROL
-) -> dict:
-    async with asyncio.timeout(10):
-        while True:
-            event = await console.next_message()
-            if event.channel == channel and event.message["t"] == t:
-                return event.message
+def display(display: str) -> Iterator[str]:
+    """The applet's display with a terminal on it, so there is something to see."""
+    with running(["xterm", "-geometry", "80x24+0+0"], display):
+        yield display
 
 
 async def test_view_needs_the_persons_yes_and_stops_on_revoke(
     display: str, broker: Broker, client: BrokerClient, login: Login
 ) -> None:
-    async with session(broker, client, login) as (console, controller):
+    async with controller_session(broker, client, login) as (console, controller):
         console.send(Channel.CONTROL, {"t": "request", "action": "view_screen"})
         asked = await ui_event(controller, QuestionAsked)
         assert asked.question.text == "Alice wants to see your screen."
@@ -100,7 +64,7 @@ async def test_a_no_and_a_policy_refusal_reach_the_console(
     display: str, broker: Broker, client: BrokerClient, login: Login
 ) -> None:
     broker.accounts.add_group("Support", ["desktop_view", "system_info"])
-    async with session(broker, client, login) as (console, controller):
+    async with controller_session(broker, client, login) as (console, controller):
         console.send(Channel.CONTROL, {"t": "request", "action": "remote_control"})
         reply = await control_reply(console)
         assert (reply["state"], reply["reason"]) == ("denied", "policy")
@@ -118,7 +82,7 @@ async def test_a_no_and_a_policy_refusal_reach_the_console(
 async def test_chat_both_ways(
     display: str, broker: Broker, client: BrokerClient, login: Login
 ) -> None:
-    async with session(broker, client, login) as (console, controller):
+    async with controller_session(broker, client, login) as (console, controller):
         console.send(Channel.CHAT, {"t": "chat", "text": "Hello, I'm Alice from support."})
         assert (await ui_event(controller, ChatReceived)).text == "Hello, I'm Alice from support."
         controller.say("Hi Alice, my printer is broken.")
@@ -130,7 +94,7 @@ async def test_chat_both_ways(
 async def test_a_hostile_console_is_refused_and_changes_nothing(
     display: str, broker: Broker, client: BrokerClient, login: Login
 ) -> None:
-    async with session(broker, client, login) as (console, controller):
+    async with controller_session(broker, client, login) as (console, controller):
         for bad in (
             {"t": "request", "action": "format_disk"},
             {"t": "request"},
@@ -158,7 +122,7 @@ async def test_a_hostile_console_is_refused_and_changes_nothing(
 async def test_the_session_ending_takes_every_right_back(
     display: str, broker: Broker, client: BrokerClient, login: Login
 ) -> None:
-    async with session(broker, client, login) as (console, controller):
+    async with controller_session(broker, client, login) as (console, controller):
         console.send(Channel.CONTROL, {"t": "request", "action": "view_screen"})
         asked = await ui_event(controller, QuestionAsked)
         await controller.answer(asked.question.id, True)
@@ -216,7 +180,7 @@ async def test_a_capture_failure_revokes_the_view_and_keeps_serving(
 async def test_an_unanswered_question_leaves_the_screen(
     display: str, broker: Broker, client: BrokerClient, login: Login
 ) -> None:
-    async with session(broker, client, login) as (console, controller):
+    async with controller_session(broker, client, login) as (console, controller):
         controller.consent.answer_timeout = 0.2
         console.send(Channel.CONTROL, {"t": "request", "action": "system_info"})
         asked = await ui_event(controller, QuestionAsked)
@@ -228,7 +192,7 @@ async def test_an_unanswered_question_leaves_the_screen(
 async def test_system_information_only_once_allowed(
     display: str, broker: Broker, client: BrokerClient, login: Login
 ) -> None:
-    async with session(broker, client, login) as (console, controller):
+    async with controller_session(broker, client, login) as (console, controller):
         console.send(Channel.CONTROL, {"t": "sysinfo_request"})
         refused = await control_reply(console, "refused")
         assert refused["what"] == "sysinfo_request" and "not been allowed" in refused["reason"]

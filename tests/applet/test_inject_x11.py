@@ -4,34 +4,13 @@ the core keymap stays US.)"""
 
 from __future__ import annotations
 
-import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from applet.inject_x11 import X11Injector, keysym_for_text
-from tests.x11 import running, xvfb
-
-
-@pytest.fixture
-def display(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    with xvfb(1280, 720) as name:
-        monkeypatch.setenv("DISPLAY", name)
-        yield name
-
-
-def pointer(display: str) -> tuple[int, int]:
-    out = subprocess.run(
-        ["xdotool", "getmouselocation"],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={"DISPLAY": display},
-    ).stdout
-    fields = dict(part.split(":") for part in out.split())
-    return int(fields["x"]), int(fields["y"])
+from tests.x11 import pointer, running
 
 
 def typed_into_xterm(display: str, tmp_path: Path, text: str) -> str:

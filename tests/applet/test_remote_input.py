@@ -4,54 +4,16 @@ a real terminal on the applet's display, only while the person allows it."""
 from __future__ import annotations
 
 import asyncio
-import subprocess
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
-import pytest
-
-from applet.capture import MssCapturer
 from applet.consent import Action
 from applet.controller import AppletController, QuestionAsked
 from applet.inject_x11 import X11Injector
 from broker.app import Broker
 from common.protocol import Channel
 from common.transport import BrokerClient, Login, PeerSession
-from tests.applet.test_controller import control_reply, ui_event
-from tests.conftest import address, paired_sessions
-from tests.x11 import running, xvfb
-
-
-@pytest.fixture
-def display(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    with xvfb(1280, 720) as name:
-        monkeypatch.setenv("DISPLAY", name)
-        yield name
-
-
-def pointer(display: str) -> tuple[int, int]:
-    out = subprocess.run(
-        ["xdotool", "getmouselocation"], capture_output=True, text=True, check=True
-    ).stdout
-    fields = dict(part.split(":") for part in out.split())
-    return int(fields["x"]), int(fields["y"])
-
-
-@asynccontextmanager
-async def controlled(
-    broker: Broker, client: BrokerClient, login: Login, display: str
-) -> AsyncIterator[tuple[PeerSession, AppletController]]:
-    async with BrokerClient(address(broker)) as applet_client:
-        console, applet = await paired_sessions(client, applet_client, login.token)
-        controller = AppletController(applet, MssCapturer(), X11Injector(display))
-        controller.start()
-        try:
-            yield console, controller
-        finally:
-            await controller.stop()
-            await console.close()
-            await applet.close()
+from tests.applet.sessions import control_reply, controller_session, ui_event
+from tests.x11 import pointer, running
 
 
 async def grant_control(console: PeerSession, controller: AppletController) -> None:
@@ -69,7 +31,10 @@ async def settle() -> None:
 async def test_input_before_the_grant_is_dropped_then_moves_the_pointer(
     display: str, broker: Broker, client: BrokerClient, login: Login
 ) -> None:
-    async with controlled(broker, client, login, display) as (console, controller):
+    async with controller_session(broker, client, login, X11Injector(display)) as (
+        console,
+        controller,
+    ):
         start = pointer(display)
         console.send(Channel.CONTROL, {"t": "input", "kind": "move", "x": 400, "y": 300})
         await settle()
@@ -83,7 +48,10 @@ async def test_input_before_the_grant_is_dropped_then_moves_the_pointer(
 async def test_input_while_a_prompt_shows_or_after_a_revoke_is_dropped(
     display: str, broker: Broker, client: BrokerClient, login: Login
 ) -> None:
-    async with controlled(broker, client, login, display) as (console, controller):
+    async with controller_session(broker, client, login, X11Injector(display)) as (
+        console,
+        controller,
+    ):
         await grant_control(console, controller)
         console.send(Channel.CONTROL, {"t": "request", "action": "file_manager"})
         await ui_event(controller, QuestionAsked)  # a prompt is on screen now
@@ -105,7 +73,10 @@ async def test_typed_text_arrives_in_a_real_terminal(
         display,
         settle=1.0,
     ):
-        async with controlled(broker, client, login, display) as (console, controller):
+        async with controller_session(broker, client, login, X11Injector(display)) as (
+            console,
+            controller,
+        ):
             await grant_control(console, controller)
             console.send(Channel.CONTROL, {"t": "input", "kind": "move", "x": 50, "y": 50})
             console.send(
@@ -121,7 +92,10 @@ async def test_typed_text_arrives_in_a_real_terminal(
 async def test_hostile_input_is_refused(
     display: str, broker: Broker, client: BrokerClient, login: Login
 ) -> None:
-    async with controlled(broker, client, login, display) as (console, controller):
+    async with controller_session(broker, client, login, X11Injector(display)) as (
+        console,
+        controller,
+    ):
         await grant_control(console, controller)
         for bad in (
             {"t": "input", "kind": "move", "x": 99999, "y": 5},

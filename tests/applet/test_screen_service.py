@@ -6,11 +6,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import numpy as np
-import pytest
 
 from applet.capture import Monitor, MssCapturer
 from applet.screen_service import ScreenStreamer
@@ -19,18 +18,11 @@ from common.codec import ScreenDecoder
 from common.protocol import Channel
 from common.transport import BrokerClient, Login, PeerSession
 from tests.conftest import address, paired_sessions
-from tests.x11 import running, xvfb
+from tests.x11 import running
 
 PRINT_THEN_STOP = (
     'for i in $(seq 1 150); do echo "line $i of a scrolling log"; sleep 0.01; done; sleep 60'
 )
-
-
-@pytest.fixture
-def display(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    with xvfb(1280, 720) as name:
-        monkeypatch.setenv("DISPLAY", name)
-        yield name
 
 
 async def drain_updates(console: PeerSession, decoder: ScreenDecoder, quiet: float) -> int:
