@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import os
 import ssl
+from collections.abc import AsyncIterator
 from typing import Any
 
-from broker.app import Broker
+from broker.app import Broker, start_broker
+from broker.config import BrokerConfig
 from broker.hub import Link, SessionHub
 from common.crypto import PakeExchange, SessionCode
 from common.protocol import messages
@@ -140,3 +143,13 @@ async def closed_within(reader: asyncio.StreamReader, seconds: float) -> bool:
     except (ConnectionError, ssl.SSLError):
         return True
     return True
+
+
+@contextlib.asynccontextmanager
+async def hostile_broker(config: BrokerConfig, hub: type[SessionHub]) -> AsyncIterator[Broker]:
+    """The real broker, with a hub that misbehaves as ``hub`` says."""
+    running = await start_broker(config, hub_class=hub)
+    try:
+        yield running
+    finally:
+        await running.stop()

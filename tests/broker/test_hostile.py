@@ -11,7 +11,7 @@ import aiohttp
 import psutil
 import pytest
 
-from broker.app import Broker, start_broker
+from broker.app import Broker
 from broker.config import BrokerConfig
 from broker.hub import SessionHub
 from common.errors import ConnectionFailed, ProtocolError, RateLimited, SessionEnded, WrongCode
@@ -24,21 +24,13 @@ from tests.broker.hostile import (
     ReplayHub,
     TamperHub,
     closed_within,
+    hostile_broker,
     masked_frame_header,
     raw_tls,
     raw_websocket,
     record_kind,
 )
 from tests.conftest import address, paired_sessions, seed
-
-
-@contextlib.asynccontextmanager
-async def hostile_broker(config: BrokerConfig, hub: type[SessionHub]) -> AsyncIterator[Broker]:
-    running = await start_broker(config, hub_class=hub)
-    try:
-        yield running
-    finally:
-        await running.stop()
 
 
 async def test_a_broker_substituting_spake2_messages_is_detected(

@@ -14,8 +14,9 @@ from broker.config import BrokerConfig
 from common.crypto.certificates import create_ca, create_server_certificate
 from common.errors import BrokerError, ConnectionFailed, SessionEnded, WrongCode
 from common.protocol import Channel
-from common.transport import BrokerAddress, BrokerClient, Login, PeerSession
+from common.transport import BrokerAddress, BrokerClient, ControlLink, Login, PeerSession
 from tests.broker.cut_proxy import CutProxy
+from tests.broker.hostile import hostile_broker
 from tests.conftest import address, paired_sessions, seed, wrong_code
 
 
@@ -180,11 +181,8 @@ class EndAfterConfirmHub(hub_module.SessionHub):
         await super().forward(link, data)
 
 
-async def test_a_code_is_spent_once_its_confirmation_went_out(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from tests.conftest import make_config
-
-    running = await start_broker(make_config(tmp_path / "b"), hub_class=EndAfterConfirmHub)
-    try:
+async def test_a_code_is_spent_once_its_confirmation_went_out(broker_config: BrokerConfig) -> None:
+    async with hostile_broker(broker_config, EndAfterConfirmHub) as running:
         tech = seed(running)
         async with BrokerClient(address(running)) as c1, BrokerClient(address(running)) as c2:
             token = (await c1.login(tech.email, tech.password)).token
@@ -196,16 +194,20 @@ async def test_a_code_is_spent_once_its_confirmation_went_out(tmp_path) -> None:
                 await PeerSession.claim(c2, str(console.code))  # never a second guess
             await applet.close()
             await console.close()
-    finally:
-        await running.stop()
+
+
+async def open_lobby(client: BrokerClient, login: Login) -> ControlLink:
+    """A console's lobby link that has seen the queue once."""
+    lobby = await client.connect("console", login.token)
+    await lobby.send({"t": "queue_list"})
+    await lobby.expect("queue")
+    return lobby
 
 
 async def test_a_disabled_technician_can_do_nothing_more(
     broker: Broker, client: BrokerClient, login: Login
 ) -> None:
-    lobby = await client.connect("console", login.token)
-    await lobby.send({"t": "queue_list"})
-    await lobby.expect("queue")
+    lobby = await open_lobby(client, login)
     broker.accounts.set_disabled(login.email, True)
     await lobby.send({"t": "create_session"})
     with pytest.raises((BrokerError, ConnectionFailed)):
@@ -215,9 +217,7 @@ async def test_a_disabled_technician_can_do_nothing_more(
 async def test_a_disabled_technicians_lobby_gets_no_more_customer_details(
     broker: Broker, client: BrokerClient, login: Login
 ) -> None:
-    lobby = await client.connect("console", login.token)
-    await lobby.send({"t": "queue_list"})
-    await lobby.expect("queue")
+    lobby = await open_lobby(client, login)
     broker.accounts.set_disabled(login.email, True)
     async with BrokerClient(address(broker)) as applet_client:
         applet = await PeerSession.enqueue(
