@@ -469,10 +469,12 @@ class SessionHub:
     # ---- relaying ------------------------------------------------------------------
 
     async def forward(self, link: Link, data: bytes) -> None:
-        """Sends a RELAY frame, unchanged, to the other side of the link's session."""
+        """Sends a RELAY frame, unchanged, to the other side of the link's session.
+
+        Called only for a link in a paired session: the app's fast path checks that
+        once per frame, so this hot path does not check it again."""
         live = link.session
-        if live is None or not live.paired or link.role is None:
-            raise InvalidState("Relay data before the session was paired.")
+        assert live is not None and link.role is not None
         target = live.other(link.role)
         if target is None:
             return  # The peer is reconnecting; the sender retransmits after it resumes.
