@@ -12,7 +12,13 @@ from broker.accounts import _token_hash
 from broker.app import Broker, start_broker
 from broker.config import BrokerConfig
 from common.crypto.certificates import create_ca, create_server_certificate
-from common.errors import BrokerError, ConnectionFailed, SessionEnded, WrongCode
+from common.errors import (
+    AuthenticationError,
+    BrokerError,
+    ConnectionFailed,
+    SessionEnded,
+    WrongCode,
+)
 from common.protocol import Channel
 from common.transport import BrokerAddress, BrokerClient, ControlLink, Login, PeerSession
 from tests.broker.cut_proxy import CutProxy
@@ -28,8 +34,9 @@ async def test_relay_data_on_an_unpaired_session_closes_that_link_cleanly(
     await link.send({"t": "create_session"})
     await link.expect("session_created")
     await link.send_relay(b"\x01too early")
-    with pytest.raises((ConnectionFailed, BrokerError)):
+    with pytest.raises(BrokerError) as refused:
         await link.expect("paired", timeout=5)
+    assert refused.value.code == "protocol_error"
     assert "Error handling request" not in caplog.text
 
 
@@ -210,8 +217,9 @@ async def test_a_disabled_technician_can_do_nothing_more(
     lobby = await open_lobby(client, login)
     broker.accounts.set_disabled(login.email, True)
     await lobby.send({"t": "create_session"})
-    with pytest.raises((BrokerError, ConnectionFailed)):
+    with pytest.raises(AuthenticationError) as refused:
         await lobby.expect("session_created")
+    assert refused.value.code == "token_invalid"
 
 
 async def test_a_disabled_technicians_lobby_gets_no_more_customer_details(
