@@ -14,6 +14,7 @@ Messages (docs/protocol.md, "Application messages"):
                                {"t": "refused", "what": str, "reason": str}
                                {"t": "sysinfo", "info": {...}}
     both ways, CHAT:           {"t": "chat", "text": str}
+    both ways, CONTROL:        {"t": "clipboard", "text": str}   (while clipboard_sync)
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ log = logging.getLogger("lifeline.applet")
 
 MAX_CHAT = 4000
 MAX_INPUT_TEXT = 256
+#: Clipboard text, in characters (at most 4 bytes each once encoded: under one record).
+MAX_CLIPBOARD = 200_000
 CONSOLE_MESSAGES = SchemaRegistry(
     Schema("request", {"action": Field(str, 32)}),
     Schema(
@@ -56,6 +59,7 @@ CONSOLE_MESSAGES = SchemaRegistry(
     Schema("screen_keyframe", {"monitor": Field(int)}),
     Schema("sysinfo_request", {}),
     Schema("chat", {"text": Field(str, MAX_CHAT)}),
+    Schema("clipboard", {"text": Field(str, MAX_CLIPBOARD)}),
 )
 
 
@@ -79,7 +83,14 @@ class ChatReceived:
     text: str
 
 
-UiEvent = QuestionAsked | QuestionClosed | RightsChanged | ChatReceived | Ended
+@dataclass(frozen=True)
+class ClipboardReceived:
+    """The technician copied ``text``: the window puts it on this computer's clipboard."""
+
+    text: str
+
+
+UiEvent = QuestionAsked | QuestionClosed | RightsChanged | ChatReceived | ClipboardReceived | Ended
 
 
 class AppletController:
@@ -100,6 +111,8 @@ class AppletController:
         self.injector = injector
         #: Input events dropped because control was not granted or a prompt showed.
         self.input_dropped = 0
+        #: The person is using their own mouse or keyboard: remote input waits.
+        self.input_paused = False
         self.events: asyncio.Queue[UiEvent] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -119,10 +132,25 @@ class AppletController:
     def say(self, text: str) -> None:
         self.session.send(Channel.CHAT, {"t": "chat", "text": text[:MAX_CHAT]})
 
+    def share_clipboard(self, text: str) -> None:
+        """The person copied ``text``; it goes to the technician only while clipboard
+        sharing is granted, and only if it fits in one message."""
+        if self.consent.granted(Action.CLIPBOARD_SYNC) and len(text) <= MAX_CLIPBOARD:
+            self.session.send(Channel.CONTROL, {"t": "clipboard", "text": text})
+
+    def pause_input(self, paused: bool) -> None:
+        """Local activity detected (or over): remote input waits while it lasts."""
+        self.input_paused = paused
+        if paused and self.injector is not None:
+            self.injector.release_all()
+
     async def end(self) -> None:
-        """Ends the session: every right goes first, then the link."""
+        """Ends the session: every right goes first, then the link. The window learns
+        of the end like any other (an ``Ended`` event); call :meth:`stop` after."""
         await self._apply(self.consent.revoke_all())
-        await self.stop()
+        await self.streamer.stop()
+        if self.injector is not None:
+            self.injector.release_all()
         await self.session.end()
 
     async def stop(self) -> None:
@@ -187,6 +215,10 @@ class AppletController:
                 raise ProtocolError("System information has not been allowed.")
             info = await asyncio.to_thread(sysinfo.collect)
             self.session.send(Channel.CONTROL, {"t": "sysinfo", "info": info})
+        elif t == "clipboard" and channel == Channel.CONTROL:
+            if not self.consent.granted(Action.CLIPBOARD_SYNC):
+                raise ProtocolError("Clipboard sharing has not been allowed.")
+            self.events.put_nowait(ClipboardReceived(message["text"]))
         elif t == "screen_keyframe" and channel == Channel.CONTROL:
             if self.consent.granted(Action.VIEW_SCREEN):
                 self.streamer.request_keyframe()
@@ -202,9 +234,10 @@ class AppletController:
             await self._apply(changes)
 
     def _inject(self, message: dict[str, Any]) -> None:
-        """Remote input: only while control is granted and no question is on screen;
-        anything else is dropped (and counted), never queued for later."""
-        if self.injector is None or not self.consent.input_allowed():
+        """Remote input: only while control is granted, no question is on screen and
+        the person is not using their own mouse or keyboard; anything else is dropped
+        (and counted), never queued for later."""
+        if self.injector is None or self.input_paused or not self.consent.input_allowed():
             self.input_dropped += 1
             log.info("dropped remote input: control is not granted right now")
             return

@@ -69,3 +69,23 @@ def pointer(display: str) -> tuple[int, int]:
     ).stdout
     fields = dict(part.split(":") for part in out.split())
     return int(fields["x"]), int(fields["y"])
+
+
+def xdotool(display: str, *args: str, timeout: float = 10) -> str:
+    """Runs xdotool on ``display`` (a person's hands, for tests); returns its output."""
+    return subprocess.run(
+        ["xdotool", *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=timeout,
+        env={**os.environ, "DISPLAY": display},
+    ).stdout
+
+
+def press_in_window(display: str, title: str, keys: str) -> None:
+    """Waits for a window whose title contains ``title``, focuses it and presses
+    ``keys`` (e.g. ``alt+a``) the way a person at the keyboard would."""
+    window = xdotool(display, "search", "--sync", "--onlyvisible", "--name", title).split()[0]
+    xdotool(display, "windowfocus", "--sync", window)
+    xdotool(display, "key", "--clearmodifiers", keys)
