@@ -29,8 +29,11 @@ BROKER_FILE = "lifeline-broker.json"
 MAX_BROKER_FILE = 16 * 1024
 LANGUAGES = ("en", "fr")
 
-# Nine or more digits, in groups of three or not: what a session code in a file name is.
-_CODE_IN_NAME = re.compile(r"(?<![0-9])([0-9]{3}(?:[-_.]?[0-9]{3}){2,})(?![0-9])")
+# What a session code in a file name looks like: 9 to 15 digits in one run, or as the
+# code is printed, in groups of three (the last group may be shorter).
+_CODE_IN_NAME = re.compile(
+    r"(?<![0-9])([0-9]{9,15}|[0-9]{3}(?:[-_.][0-9]{3})+(?:[-_.][0-9]{1,2})?)(?![0-9])"
+)
 
 
 class LaunchError(LifelineError):

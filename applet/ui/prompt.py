@@ -68,7 +68,7 @@ class PermissionPrompt(QDialog):
 
     def _tick(self) -> None:
         left = max(0, math.ceil(self._deadline - time.monotonic()))
-        self.countdown.setText(self.tr("Denied automatically in %n second(s)", "", left))
+        self.countdown.setText(self.tr("Denied automatically in {seconds} s").format(seconds=left))
         if left == 0:
             self._answer(False)
 

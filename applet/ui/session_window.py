@@ -112,6 +112,7 @@ class SessionWindow(QWidget):
         for widget in (self.sas, self.sas_hint, self.panel):
             widget.show()
         self.chat_button.setEnabled(True)
+        self.adjustSize()
 
     def set_granted(self, granted: list[Action]) -> None:
         """Shows exactly ``granted``, each with its own Revoke button."""
@@ -122,11 +123,13 @@ class SessionWindow(QWidget):
             if action not in self._rows:
                 self._rows[action] = self._row(action)
                 self.rights_list.addWidget(self._rows[action])
+                self._rows[action].show()  # now, so that adjustSize() counts it
         self.nothing.setVisible(not granted)
         self.hotkey_hint.setVisible(Action.REMOTE_CONTROL in granted)
+        self.adjustSize()
 
     def _row(self, action: Action) -> QWidget:
-        row = QWidget()
+        row = QWidget(self.panel)
         layout = QHBoxLayout(row)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(QLabel("• " + wording.granted(action)), 1)

@@ -15,7 +15,7 @@ from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QWidget
 
-from applet.consent import Action, Denied, Granted, Revoked
+from applet.consent import Action, Change, Denied, Granted, Revoked
 from applet.controller import (
     ChatReceived,
     ClipboardReceived,
@@ -189,12 +189,16 @@ class AppletShell(QObject):
 
     def _rights_changed(self, event: RightsChanged) -> None:
         technician = self.session_window.technician
+        # Control includes the view: one note for both.
+        keys = {type(c) for c in event.changes if c.action == Action.REMOTE_CONTROL}
         for change in event.changes:
+            if change.action == Action.VIEW_SCREEN and type(change) in keys:
+                self._track(change)
+                continue
+            self._track(change)
             if isinstance(change, Granted):
-                self.granted.add(change.action)
                 note = self.tr("You allowed {technician} to {action}.")
             elif isinstance(change, Revoked):
-                self.granted.discard(change.action)
                 note = self.tr("{technician} can no longer {action}.")
             elif isinstance(change, Denied) and change.reason in ("person", "timeout"):
                 note = self.tr("You did not allow {technician} to {action}.")
@@ -204,12 +208,18 @@ class AppletShell(QObject):
                 self.chat.note(
                     note.format(technician=technician, action=wording.wants(change.action))
                 )
-        self.session_window.set_granted(sorted(self.granted))
+        self.session_window.set_granted([a for a in Action if a in self.granted])
         self.indicator.show_state(
             technician,
             viewing=Action.VIEW_SCREEN in self.granted,
             controlling=Action.REMOTE_CONTROL in self.granted,
         )
+
+    def _track(self, change: Change) -> None:
+        if isinstance(change, Granted):
+            self.granted.add(change.action)
+        elif isinstance(change, Revoked):
+            self.granted.discard(change.action)
 
     def _ended(self, event: Ended) -> None:
         log.info("session ended: %s", event.message)

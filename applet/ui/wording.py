@@ -39,13 +39,13 @@ def granted(action: Action) -> str:
 def question_text(technician: str, actions: tuple[Action, ...]) -> str:
     """The question a prompt asks, naming the technician and every action it covers."""
     if len(actions) == 1:
-        return QCoreApplication.translate(_CONTEXT, "{technician} wants to {action}.").format(
+        return QCoreApplication.translate("Wording", "{technician} wants to {action}.").format(
             technician=technician, action=wants(actions[0])
         )
     listed = "".join(f"\n • {wants(a)}" for a in actions)
     return (
         QCoreApplication.translate(
-            _CONTEXT,
+            "Wording",
             "{technician} asks for permission to do all of this for the rest of the session:",
         ).format(technician=technician)
         + listed

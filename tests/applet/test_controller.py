@@ -11,8 +11,10 @@ import pytest
 from applet.capture import MssCapturer
 from applet.consent import Action, Revoked
 from applet.controller import (
+    MAX_CLIPBOARD,
     AppletController,
     ChatReceived,
+    ClipboardReceived,
     QuestionAsked,
     QuestionClosed,
     RightsChanged,
@@ -203,3 +205,41 @@ async def test_system_information_only_once_allowed(
         info = (await control_reply(console, "sysinfo"))["info"]
         assert info["os"].startswith("Linux") and info["memory"]["total"] > 0
         assert info["cpu"]["cores"] >= 1 and info["top_processes"] and info["uptime_seconds"] >= 0
+
+
+async def test_the_clipboard_flows_only_while_shared(
+    display: str, broker: Broker, client: BrokerClient, login: Login
+) -> None:
+    async with controller_session(broker, client, login) as (console, controller):
+        console.send(Channel.CONTROL, {"t": "clipboard", "text": "before the yes"})
+        refused = await control_reply(console, "refused")
+        assert refused["what"] == "clipboard" and "not been allowed" in refused["reason"]
+        controller.share_clipboard("the person's secret")  # not shared: nothing goes
+
+        console.send(Channel.CONTROL, {"t": "request", "action": "clipboard_sync"})
+        asked = await ui_event(controller, QuestionAsked)
+        await controller.answer(asked.question.id, True)
+        assert (await control_reply(console))["state"] == "granted"
+        console.send(Channel.CONTROL, {"t": "clipboard", "text": "ipconfig /all"})
+        assert (await ui_event(controller, ClipboardReceived)).text == "ipconfig /all"
+        controller.share_clipboard("error 0x80070005")
+        assert (await control_reply(console, "clipboard"))["text"] == "error 0x80070005"
+
+        # Oversized text is refused and changes nothing.
+        console.send(Channel.CONTROL, {"t": "clipboard", "text": "x" * (MAX_CLIPBOARD + 1)})
+        assert "too long" in (await control_reply(console, "refused"))["reason"]
+        controller.share_clipboard("y" * (MAX_CLIPBOARD + 1))  # too big: stays here
+
+        await controller.revoke(Action.CLIPBOARD_SYNC)
+        assert (await control_reply(console))["state"] == "revoked"
+        controller.share_clipboard("after the revoke")
+        console.send(Channel.CHAT, {"t": "chat", "text": "marker"})
+        await ui_event(controller, ChatReceived)
+        controller.say("end marker")
+        # Nothing but the chat marker arrived after the revoke: no clipboard message.
+        async with asyncio.timeout(5):
+            while True:
+                event = await console.next_message()
+                assert event.message["t"] != "clipboard"
+                if event.message["t"] == "chat":
+                    break
