@@ -8,7 +8,7 @@ changed, chat, the end) and calls the person's intents: :meth:`answer`,
 Messages (docs/protocol.md, "Application messages"):
     console → applet, CONTROL: {"t": "request", "action": str}
                                {"t": "screen_keyframe", "monitor": int}
-                               {"t": "input", "kind": "move"|"button"|"scroll"|"text", …}
+                               {"t": "input", "kind": "move"|"button"|"scroll"|"text"|"key", …}
                                {"t": "sysinfo_request"}
     applet → console, CONTROL: {"t": "permission", "action": str, "state": str, "reason": str}
                                {"t": "refused", "what": str, "reason": str}
@@ -54,6 +54,7 @@ CONSOLE_MESSAGES = SchemaRegistry(
             "down": Field(bool, optional=True),
             "steps": Field(int, optional=True),
             "text": Field(str, MAX_INPUT_TEXT, optional=True),
+            "key": Field(str, 32, optional=True),
         },
     ),
     Schema("screen_keyframe", {"monitor": Field(int)}),
@@ -256,6 +257,11 @@ class AppletController:
             self.injector.scroll(int(message.get("steps") or 0))
         elif kind == "text":
             self.injector.type_text(str(message.get("text") or ""))
+        elif kind == "key":
+            try:
+                self.injector.press_key(str(message.get("key") or ""), bool(message.get("down")))
+            except ValueError as exc:
+                raise ProtocolError(str(exc)) from None
         else:
             raise ProtocolError(f"Unknown input kind {kind[:16]!r}.")
 

@@ -124,6 +124,19 @@ class X11Injector:
         self._display.sync()
         return True
 
+    def press_key(self, name: str, down: bool) -> bool:
+        """A named key (:data:`SPECIAL_KEYSYMS`: Enter, Control, F5…) or the key that
+        makes one character, pressed or released as is: the console sends these for
+        shortcuts (Ctrl+C is Control down, c down, c up, Control up). The character
+        is looked up in the desktop's layout, so Ctrl+Z means "undo" on AZERTY too."""
+        if name in SPECIAL_KEYSYMS:
+            keysym = SPECIAL_KEYSYMS[name]
+        elif len(name) == 1 and name.isprintable():
+            keysym = keysym_for_text(name)
+        else:
+            raise ValueError(f"unknown key {name[:20]!r}")
+        return self.key(keysym, down)
+
     def release_all(self) -> None:
         """Lets go of every key and button we hold: call it on revoke, on a prompt
         appearing, and at the session's end."""

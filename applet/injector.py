@@ -17,6 +17,12 @@ class Injector(Protocol):
 
     def scroll(self, steps: int) -> None: ...
 
+    def press_key(self, name: str, down: bool) -> bool:
+        """A named key (``Enter``, ``Control``, ``F5``: W3C key values) or the key that
+        makes one character; ValueError for an unknown name. False when the desktop's
+        layout has no such key."""
+        ...
+
     def type_text(self, text: str) -> int:
         """Types text in the desktop's current layout; returns characters typed."""
         ...

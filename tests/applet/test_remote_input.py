@@ -89,6 +89,44 @@ async def test_typed_text_arrives_in_a_real_terminal(
     assert target.read_text() == "Printer fixed? Yes!\n"
 
 
+async def test_named_keys_and_shortcuts_arrive_in_a_real_terminal(
+    display: str, broker: Broker, client: BrokerClient, login: Login, tmp_path: Path
+) -> None:
+    target = tmp_path / "typed.txt"
+    done = tmp_path / "done"
+    with running(
+        ["xterm", "-geometry", "80x24+0+0", "-e", "bash", "-c", f"cat > {target}; touch {done}"],
+        display,
+        settle=1.0,
+    ):
+        async with controller_session(broker, client, login, X11Injector(display)) as (
+            console,
+            controller,
+        ):
+            await grant_control(console, controller)
+
+            def key(name: str, down: bool) -> None:
+                console.send(
+                    Channel.CONTROL, {"t": "input", "kind": "key", "key": name, "down": down}
+                )
+
+            console.send(Channel.CONTROL, {"t": "input", "kind": "move", "x": 50, "y": 50})
+            console.send(Channel.CONTROL, {"t": "input", "kind": "text", "text": "abc"})
+            for name in ("Backspace", "Enter"):
+                key(name, True)
+                key(name, False)
+            # Ctrl+D: end of input for cat, so the terminal's command finishes.
+            key("Control", True)
+            key("d", True)
+            key("d", False)
+            key("Control", False)
+            for _ in range(30):
+                await settle()
+                if done.exists():
+                    break
+    assert target.read_text() == "ab\n"
+
+
 async def test_hostile_input_is_refused(
     display: str, broker: Broker, client: BrokerClient, login: Login
 ) -> None:
@@ -102,8 +140,10 @@ async def test_hostile_input_is_refused(
             {"t": "input", "kind": "button", "button": "self_destruct", "down": True},
             {"t": "input", "kind": "teleport"},
             {"t": "input", "kind": "text", "text": "x" * 1000},
+            {"t": "input", "kind": "key", "key": "Pause", "down": True},
+            {"t": "input", "kind": "key", "key": "x" * 100, "down": True},
         ):
             console.send(Channel.CONTROL, bad)
-        refusals = [await control_reply(console, "refused") for _ in range(4)]
+        refusals = [await control_reply(console, "refused") for _ in range(6)]
         assert all(r["what"] == "input" for r in refusals)
         assert "outside the shared screen" in refusals[0]["reason"]
