@@ -2,7 +2,8 @@
 
 * The **code**: ``--code``; else the applet's own file name, so a per-session download
   (``Lifeline-482193076.exe``, ``Lifeline-482-193-076 (1).exe``) needs no rebuild; else
-  the person types it in the entry window.
+  the person types it in the entry window, which starts with the nameplate when the
+  name carries only that (``Lifeline-482.exe``: the default, docs/threat-model.md §6).
 * The **broker**: ``--broker`` (with ``--ca-file`` or ``--ca-fingerprint`` to pin it);
   else ``lifeline-broker.json`` next to the applet (``{"url": …, "ca_fingerprint": …}``,
   written by whoever deploys it); else the default the build baked into
@@ -45,6 +46,9 @@ class LaunchSettings:
     code: SessionCode | None
     broker: BrokerAddress
     lang: str | None
+    #: Digits the entry window starts with: the nameplate a download's name carries
+    #: when the technician kept the six secret digits out of it (the default).
+    prefill: str = ""
 
 
 def code_from_file_name(path: str | Path) -> SessionCode | None:
@@ -56,6 +60,15 @@ def code_from_file_name(path: str | Path) -> SessionCode | None:
         return SessionCode.parse(re.sub(r"[-_.]", "", match.group(1)))
     except WrongCode:
         return None
+
+
+_NAMEPLATE_IN_NAME = re.compile(r"(?<![0-9])([0-9]{3,9})(?![0-9])")
+
+
+def nameplate_from_file_name(path: str | Path) -> str:
+    """``Lifeline-482.exe`` → ``482``: the session's nameplate without its secret."""
+    match = _NAMEPLATE_IN_NAME.search(Path(path).name)
+    return match.group(1) if match else ""
 
 
 def program_path() -> Path:
@@ -132,4 +145,5 @@ def settings(argv: list[str] | None = None, program: Path | None = None) -> Laun
                 "Ask your technician for a new download link."
             )
         broker = found
-    return LaunchSettings(code, broker, args.lang)
+    prefill = "" if code else nameplate_from_file_name(program)
+    return LaunchSettings(code, broker, args.lang, prefill)

@@ -60,6 +60,12 @@ class CodeWindow(QWidget):
     def digits(self) -> str:
         return "".join(ch for ch in self.code.text() if ch.isascii() and ch.isdigit())
 
+    def prefill(self, digits: str) -> None:
+        """Starts with the digits the download already knows; the person adds the rest."""
+        self.code.setText(grouped_digits(digits))
+        self._regroup(self.code.text())
+        self.code.setFocus()
+
     def show_error(self, message: str, digits: str = "") -> None:
         """Shown again after a code was refused or the server could not be reached."""
         self.error.setText(message)

@@ -88,6 +88,7 @@ class AppletShell(QObject):
         if self.settings.code is not None:
             self._connect(self.settings.code.digits)
         else:
+            self.code_window.prefill(self.settings.prefill)
             self.code_window.show()
 
     # ---- the person's intents ------------------------------------------------------

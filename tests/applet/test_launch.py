@@ -83,3 +83,10 @@ def test_the_build_default_is_the_last_resort(
 ) -> None:
     monkeypatch.setattr(build_defaults, "BROKER_URL", "https://built-in.example")
     assert settings([], tmp_path / "Lifeline.exe").broker.url == "https://built-in.example"
+
+
+def test_a_nameplate_only_download_prefills_the_entry_window(tmp_path: Path) -> None:
+    s = settings(["--broker", "https://h:1"], tmp_path / "Lifeline-482 (2).exe")
+    assert s.code is None and s.prefill == "482"
+    s = settings(["--broker", "https://h:1"], tmp_path / "Lifeline-482193076.exe")
+    assert s.code is not None and s.prefill == ""

@@ -33,6 +33,14 @@ def test_digits_are_grouped_as_they_are_typed(qtbot: QtBot) -> None:
     assert signal.args == ["482193076"]
 
 
+def test_the_nameplate_from_the_download_is_already_there(qtbot: QtBot) -> None:
+    window = CodeWindow()
+    qtbot.addWidget(window)
+    window.prefill("482")
+    qtbot.keyClicks(window.code, "193076")
+    assert window.code.text() == "482 193 076" and window.connect_button.isEnabled()
+
+
 def test_a_refused_code_is_shown_again_with_the_reason(qtbot: QtBot) -> None:
     window = CodeWindow()
     qtbot.addWidget(window)
