@@ -29,6 +29,8 @@ from typing import Any
 from applet import sysinfo
 from applet.capture import Capturer
 from applet.consent import Action, Change, Consent, Denied, Granted, Question, Revoked
+from applet.cursor import CursorSource
+from applet.cursor_service import CursorStreamer
 from applet.injector import Injector
 from applet.screen_service import ScreenStreamer
 from common.errors import LifelineError, ProtocolError
@@ -96,7 +98,11 @@ UiEvent = QuestionAsked | QuestionClosed | RightsChanged | ChatReceived | Clipbo
 
 class AppletController:
     def __init__(
-        self, session: PeerSession, capturer: Capturer, injector: Injector | None = None
+        self,
+        session: PeerSession,
+        capturer: Capturer,
+        injector: Injector | None = None,
+        cursor: CursorSource | None = None,
     ) -> None:
         policy = session.policy or {}
         technician = str(policy.get("technician", {}).get("name") or "Your technician")
@@ -109,6 +115,7 @@ class AppletController:
         self.streamer = ScreenStreamer(
             session, capturer, self.monitor, on_failure=self._streaming_failed
         )
+        self.cursor = CursorStreamer(session, cursor, self.monitor) if cursor else None
         self.injector = injector
         #: Input events dropped because control was not granted or a prompt showed.
         self.input_dropped = 0
@@ -149,13 +156,13 @@ class AppletController:
         """Ends the session: every right goes first, then the link. The window learns
         of the end like any other (an ``Ended`` event); call :meth:`stop` after."""
         await self._apply(self.consent.revoke_all())
-        await self.streamer.stop()
+        await self._stop_screen()
         if self.injector is not None:
             self.injector.release_all()
         await self.session.end()
 
     async def stop(self) -> None:
-        await self.streamer.stop()
+        await self._stop_screen()
         if self.injector is not None:
             self.injector.release_all()
         for task in self._tasks:
@@ -172,7 +179,7 @@ class AppletController:
             if isinstance(event, Ended):
                 try:
                     await self._apply(self.consent.revoke_all())
-                    await self.streamer.stop()
+                    await self._stop_screen()
                 finally:
                     self.events.put_nowait(event)  # the window must always learn of it
                 return
@@ -265,6 +272,11 @@ class AppletController:
         else:
             raise ProtocolError(f"Unknown input kind {kind[:16]!r}.")
 
+    async def _stop_screen(self) -> None:
+        await self.streamer.stop()
+        if self.cursor is not None:
+            await self.cursor.stop()
+
     def _streaming_failed(self, exc: Exception) -> None:
         """Capture broke (a monitor went away, …): the view right goes, and both the
         person and the technician are told."""
@@ -287,9 +299,11 @@ class AppletController:
                 self.session.send(Channel.CONTROL, reply)
         if self.injector is not None and not self.consent.input_allowed():
             self.injector.release_all()  # nothing stays pressed once control is gone
-        # Seeing the screen is the one right with a running service behind it.
+        # Seeing the screen is the one right with running services behind it.
         if self.consent.granted(Action.VIEW_SCREEN):
             self.streamer.start()
+            if self.cursor is not None:
+                self.cursor.start()
         else:
-            await self.streamer.stop()
+            await self._stop_screen()
         self.events.put_nowait(RightsChanged(tuple(changes)))

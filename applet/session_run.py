@@ -29,6 +29,7 @@ from typing import Any
 from applet.capture import Capturer, MssCapturer
 from applet.consent import Action
 from applet.controller import AppletController, UiEvent
+from applet.cursor import CursorSource, open_cursor_source
 from applet.injector import Injector, open_injector
 from common.crypto.code import SessionCode
 from common.errors import CodeNotFound, LifelineError, WrongCode
@@ -84,11 +85,13 @@ class AppletRun:
         *,
         capturer_factory: Callable[[], Capturer] = MssCapturer,
         injector_factory: Callable[[], Injector | None] = open_injector,
+        cursor_factory: Callable[[], CursorSource | None] = open_cursor_source,
     ) -> None:
         self.broker = broker
         self._report = report
         self._capturer_factory = capturer_factory
         self._injector_factory = injector_factory
+        self._cursor_factory = cursor_factory
         self._loop: asyncio.AbstractEventLoop | None = None
         self._main: asyncio.Task[None] | None = None
         self._controller: AppletController | None = None
@@ -210,7 +213,12 @@ class AppletRun:
         except (LifelineError, NotImplementedError, OSError) as exc:
             # The session still helps without control (chat, view): say why, go on.
             log.warning("remote control is not available here: %s", exc)
-        controller = AppletController(session, capturer, injector)
+        cursor = None
+        try:
+            cursor = await asyncio.to_thread(self._cursor_factory)
+        except OSError as exc:
+            log.warning("the pointer will not be shown to the technician: %s", exc)
+        controller = AppletController(session, capturer, injector, cursor)
         try:
             controller.start()
             self._controller = controller
@@ -225,6 +233,8 @@ class AppletRun:
             await controller.stop()
             if injector is not None:
                 injector.close()
+            if cursor is not None:
+                cursor.close()
             capturer.close()
 
 

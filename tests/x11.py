@@ -28,6 +28,9 @@ def xvfb(width: int = 1280, height: int = 720) -> Iterator[str]:
             f"{width}x{height}x24",
             "-nolisten",
             "tcp",
+            # Otherwise the server resets (pointer back to the centre, windows gone)
+            # each time its last client disconnects, e.g. after every xdotool call.
+            "-noreset",
         ],
         pass_fds=(write_fd,),
         stderr=subprocess.DEVNULL,

@@ -10,6 +10,7 @@ from typing import Any
 
 from applet.capture import MssCapturer
 from applet.controller import AppletController, UiEvent
+from applet.cursor import CursorSource
 from applet.injector import Injector
 from broker.app import Broker
 from common.protocol import Channel
@@ -19,11 +20,15 @@ from tests.conftest import address, paired_sessions
 
 @contextlib.asynccontextmanager
 async def controller_session(
-    broker: Broker, client: BrokerClient, login: Login, injector: Injector | None = None
+    broker: Broker,
+    client: BrokerClient,
+    login: Login,
+    injector: Injector | None = None,
+    cursor: CursorSource | None = None,
 ) -> AsyncIterator[tuple[PeerSession, AppletController]]:
     async with BrokerClient(address(broker)) as applet_client:
         console, applet = await paired_sessions(client, applet_client, login.token)
-        controller = AppletController(applet, MssCapturer(), injector)
+        controller = AppletController(applet, MssCapturer(), injector, cursor)
         controller.start()
         try:
             yield console, controller
