@@ -34,9 +34,15 @@ class Injector(Protocol):
     def close(self) -> None: ...
 
 
-def open_injector() -> Injector:
+def open_injector(width: int = 0, height: int = 0) -> Injector:
+    """The injector for this OS; ``width`` × ``height`` bound pointer moves where the
+    backend cannot read the desktop's size itself."""
     if sys.platform.startswith("linux"):
         from applet.inject_x11 import X11Injector
 
         return X11Injector()
+    if sys.platform in ("win32", "darwin"):
+        from applet.inject_pynput import PynputInjector
+
+        return PynputInjector(width or 65536, height or 65536)
     raise NotImplementedError(f"input injection is not built for {sys.platform} yet")

@@ -65,4 +65,10 @@ def open_local_input() -> LocalInputWatch | None:
         from applet.local_input_x11 import X11LocalInput
 
         return X11LocalInput()
+    if sys.platform == "win32":
+        from applet.local_input_windows import WindowsLocalInput
+
+        return WindowsLocalInput()
+    # macOS: not built yet (a CGEventTap with kCGEventSourceStateID would tell the
+    # person's events from ours); the session goes on with Revoke and End session.
     return None

@@ -8,12 +8,13 @@ go back through the run's thread-safe methods.
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from collections.abc import Callable
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QMessageBox, QWidget
 
 from applet.consent import Action, Change, Denied, Granted, Revoked
 from applet.controller import (
@@ -161,6 +162,12 @@ class AppletShell(QObject):
         self.chat = ChatWindow(event.technician)
         self.chat.sent.connect(self.run.say)
         self.chat.note(self.tr("{technician} has joined.").format(technician=event.technician))
+        if sys.platform == "darwin":  # what macOS needs the person to switch on
+            from applet.macos_permissions import missing_permissions
+
+            for help_text in missing_permissions():
+                self.chat.note(help_text)
+                QMessageBox.information(self.session_window, "Lifeline", help_text)
         try:
             self.local_input = self._open_local_input()
         except OSError as exc:
