@@ -11,7 +11,11 @@ importing it needs nothing but connecting needs an X server.
 
 from __future__ import annotations
 
-from typing import Any
+import ctypes
+import ctypes.util
+import functools
+from collections.abc import Callable
+from typing import Any, cast
 
 #: Names of keys that are not text, as the console sends them (W3C ``key`` values).
 SPECIAL_KEYSYMS = {
@@ -46,6 +50,18 @@ def keysym_for_text(char: str) -> int:
     if char == "\n":
         return SPECIAL_KEYSYMS["Enter"]
     return code if 0x20 <= code <= 0x7E or 0xA0 <= code <= 0xFF else 0x01000000 + code
+
+
+@functools.cache
+def _keysym_to_utf32() -> Callable[[int], int] | None:
+    """libxkbcommon's table of every keysym's character (Qt's xcb plugin needs the
+    library anyway), or None when it is missing."""
+    name = ctypes.util.find_library("xkbcommon")
+    if name is None:
+        return None
+    function = ctypes.CDLL(name).xkb_keysym_to_utf32
+    function.restype, function.argtypes = ctypes.c_uint32, [ctypes.c_uint32]
+    return cast(Callable[[int], int], function)
 
 
 class X11Injector:
@@ -107,6 +123,13 @@ class X11Injector:
             for level, column in ((0, 0), (1, 1), (2, 4), (3, 5)):
                 if column < len(keysyms) and keysyms[column] and keysyms[column] not in keymap:
                     keymap[keysyms[column]] = (first + offset, level)
+        # Layouts name many characters by legacy keysyms (EuroSign is 0x20AC, not the
+        # Unicode keysym 0x10020AC we look for): index those by their character too.
+        to_utf32 = _keysym_to_utf32()
+        if to_utf32 is not None:
+            for keysym, where in list(keymap.items()):
+                if 0xFF < keysym < 0x01000000 and (char := to_utf32(keysym)):
+                    keymap.setdefault(0x01000000 + char, where)
         self._keymap = keymap
 
     def _keycode_and_level(self, keysym: int) -> tuple[int, int] | None:

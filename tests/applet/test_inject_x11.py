@@ -1,9 +1,9 @@
-"""Real XTEST injection on a real X display: the pointer moves, text arrives in xterm.
-(The AZERTY case is still to do: on this Xvfb, setxkbmap and xkbcomp report success but
-the core keymap stays US.)"""
+"""Real XTEST injection on a real X display: the pointer moves, text arrives in xterm,
+on a US and on a French AZERTY desktop."""
 
 from __future__ import annotations
 
+import subprocess
 import time
 from pathlib import Path
 
@@ -37,6 +37,18 @@ def test_the_pointer_moves_and_clicks(display: str) -> None:
 
 def test_text_arrives_in_a_real_terminal(display: str, tmp_path: Path) -> None:
     text = "Hello, World! 42 <ok> ~/path_#1\n"
+    assert typed_into_xterm(display, tmp_path, text) == text
+
+
+def test_text_means_the_same_on_an_azerty_desktop(display: str, tmp_path: Path) -> None:
+    # What a technician on QWERTY types: on AZERTY, a/q and 1/& swap places and @ needs
+    # AltGr; the injector looks each character up in the layout in force.
+    subprocess.run(["setxkbmap", "-display", display, "fr"], check=True)
+    keymap = subprocess.run(
+        ["xmodmap", "-display", display, "-pke"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "keycode  24 = a A" in keymap  # the key a US keyboard calls Q
+    text = "aqzw 1&2 é@€ Où?\n"
     assert typed_into_xterm(display, tmp_path, text) == text
 
 
