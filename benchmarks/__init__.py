@@ -19,6 +19,7 @@ BENCHMARKS: dict[str, str] = {
     "latency": "benchmarks.latency",
     "idle_rss": "benchmarks.idle_rss",
     "codec": "benchmarks.codec",
+    "screen": "benchmarks.screen",
 }
 
 
