@@ -20,6 +20,7 @@ BENCHMARKS: dict[str, str] = {
     "idle_rss": "benchmarks.idle_rss",
     "codec": "benchmarks.codec",
     "screen": "benchmarks.screen",
+    "glass_to_glass": "benchmarks.glass_to_glass",
 }
 
 

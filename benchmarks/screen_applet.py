@@ -1,0 +1,59 @@
+"""The applet end of the glass-to-glass benchmark, in its own process.
+
+``python -m benchmarks.screen_applet --url U --ca CA --code CODE`` on ``$DISPLAY``:
+claims the session with the code the console made, confirms the keys, and runs the
+applet's real :class:`~applet.controller.AppletController` (consent, then the
+:class:`~applet.screen_service.ScreenStreamer` with :class:`~applet.capture.MssCapturer`).
+It stands in for the person at the screen: every question the console's requests raise
+is answered "allow". Prints ``ready`` once the session is open; runs until the session
+ends or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+from pathlib import Path
+
+from applet.capture import MssCapturer
+from applet.controller import AppletController, QuestionAsked
+from benchmarks.links import run
+from common.errors import LifelineError
+from common.transport import BrokerAddress, BrokerClient, Ended, PeerSession
+
+
+async def _main(args: argparse.Namespace) -> None:
+    async with BrokerClient(BrokerAddress(args.url, ca_file=args.ca)) as client:
+        session = await PeerSession.claim(client, args.code, {"name": "Bench", "host": "bench"})
+        try:
+            await session.wait_open(30.0)
+            controller = AppletController(session, MssCapturer())
+            controller.start()
+            print("ready", flush=True)
+            try:
+                while True:
+                    event = await controller.events.get()
+                    if isinstance(event, QuestionAsked):
+                        await controller.answer(event.question.id, True)
+                    elif isinstance(event, Ended):
+                        return
+            finally:
+                await controller.stop()
+        finally:
+            with contextlib.suppress(LifelineError):
+                await session.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.screen_applet")
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--ca", type=Path, required=True)
+    parser.add_argument("--code", required=True)
+    # SIGTERM (the benchmark stopping us) cancels _main, which closes the session first.
+    with contextlib.suppress(asyncio.CancelledError, KeyboardInterrupt):
+        run(_main(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
