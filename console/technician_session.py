@@ -1,0 +1,216 @@
+"""One customer as the console sees it: rights, chat, the screen, input, without Qt.
+
+The console's session tab shows what ``report`` is called with and calls the
+technician's intents: :meth:`request`, :meth:`say`, :meth:`send_input`,
+:meth:`request_sysinfo`, :meth:`share_clipboard`, :meth:`end`. Every session has its
+own object, rights, chat log and decoder: nothing is shared between tabs.
+
+Events reported (on the event loop's thread): :class:`~console.rights.RightChanged`,
+:class:`ChatLine`, :class:`ScreenChanged`, :class:`CursorChanged`, :class:`SystemInfo`,
+:class:`ClipboardText`, :class:`Refused` and, last, :class:`~common.transport.Ended`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from common.codec.wire_format import Rect
+from common.errors import LifelineError, ProtocolError
+from common.protocol import Channel, MessageReceived
+from common.protocol.messages import Field, Schema, SchemaRegistry
+from common.transport import Ended, PeerSession
+from console.rights import RightChanged, Rights
+from console.screen_view import ScreenView
+
+log = logging.getLogger("lifeline.console")
+
+MAX_CHAT = 4000
+MAX_CLIPBOARD = 200_000
+APPLET_MESSAGES = SchemaRegistry(
+    Schema("screen_update", {"monitor": Field(int), "data": Field(bytes, 4 << 20)}),
+    Schema("cursor", {"x": Field(int), "y": Field(int)}),
+    Schema(
+        "cursor_shape",
+        {
+            "width": Field(int),
+            "height": Field(int),
+            "hot_x": Field(int),
+            "hot_y": Field(int),
+            "bgra": Field(bytes, 128 * 128 * 4),
+        },
+    ),
+    Schema(
+        "permission",
+        {
+            "action": Field(str, 32),
+            "state": Field(str, 16),
+            "reason": Field(str, 32, optional=True),
+        },
+    ),
+    Schema("refused", {"what": Field(str, 40), "reason": Field(str, 400)}),
+    Schema("chat", {"text": Field(str, MAX_CHAT)}),
+    Schema("sysinfo", {"info": Field(dict)}),
+    Schema("clipboard", {"text": Field(str, MAX_CLIPBOARD)}),
+)
+
+
+@dataclass(frozen=True)
+class ChatLine:
+    when: float
+    #: "technician" or "customer".
+    sender: str
+    text: str
+
+
+@dataclass(frozen=True)
+class ScreenChanged:
+    rects: tuple[Rect, ...]
+
+
+@dataclass(frozen=True)
+class CursorChanged:
+    pass
+
+
+@dataclass(frozen=True)
+class SystemInfo:
+    info: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ClipboardText:
+    text: str
+
+
+@dataclass(frozen=True)
+class Refused:
+    what: str
+    reason: str
+
+
+ConsoleEvent = (
+    RightChanged | ChatLine | ScreenChanged | CursorChanged | SystemInfo | ClipboardText
+    | Refused | Ended
+)  # fmt: skip
+
+
+class TechnicianSession:
+    def __init__(self, session: PeerSession, report: Callable[[ConsoleEvent], None]) -> None:
+        self.session = session
+        self.report = report
+        self.rights = Rights()
+        self.screen = ScreenView()
+        self.chat: list[ChatLine] = []
+        #: Input not sent because control was not granted (the applet would drop it).
+        self.input_withheld = 0
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._receive())
+
+    # ---- the technician's intents --------------------------------------------------
+
+    def request(self, action: str) -> None:
+        change = self.rights.asking(action)
+        if change is not None:
+            self.session.send(Channel.CONTROL, {"t": "request", "action": action})
+            self.report(change)
+
+    def say(self, text: str) -> None:
+        text = text[:MAX_CHAT]
+        self.session.send(Channel.CHAT, {"t": "chat", "text": text})
+        self._chat("technician", text)
+
+    def send_input(self, message: dict[str, Any]) -> bool:
+        """Sends one ``input`` message (without ``t``) while control is granted;
+        returns False, sending nothing, otherwise."""
+        if not self.rights.granted("remote_control"):
+            self.input_withheld += 1
+            return False
+        self.session.send(Channel.CONTROL, {"t": "input", **message})
+        return True
+
+    def request_sysinfo(self) -> None:
+        if self.rights.granted("system_info"):
+            self.session.send(Channel.CONTROL, {"t": "sysinfo_request"})
+
+    def share_clipboard(self, text: str) -> bool:
+        if not self.rights.granted("clipboard_sync") or len(text) > MAX_CLIPBOARD:
+            return False
+        self.session.send(Channel.CONTROL, {"t": "clipboard", "text": text})
+        return True
+
+    async def end(self) -> None:
+        await self.session.end()
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        self.screen.close()
+
+    # ---- what the applet sends -----------------------------------------------------
+
+    async def _receive(self) -> None:
+        while True:
+            event = await self.session.next_event()
+            if isinstance(event, Ended):
+                for change in self.rights.end():
+                    self.report(change)
+                self.report(event)
+                return
+            if isinstance(event, MessageReceived):
+                try:
+                    await self._on_message(event.channel, event.message)
+                except ProtocolError as exc:
+                    # A misbehaving applet: its message is ignored, the session goes on.
+                    log.warning("ignored an applet message: %s", exc)
+                except LifelineError as exc:
+                    log.info("could not act on an applet message: %s", exc)
+
+    async def _on_message(self, channel: Channel, message: dict[str, Any]) -> None:
+        message = APPLET_MESSAGES.check(message)
+        t = message["t"]
+        if t == "screen_update" and channel == Channel.VIDEO:
+            rects = await self.screen.update(message["data"])
+            if rects is not None:
+                self.report(ScreenChanged(tuple(rects)))
+            if self.screen.needs_keyframe_request:
+                self.session.send(
+                    Channel.CONTROL, {"t": "screen_keyframe", "monitor": message["monitor"]}
+                )
+        elif t == "cursor" and channel == Channel.VIDEO:
+            self.screen.cursor_moved(message["x"], message["y"])
+            self.report(CursorChanged())
+        elif t == "cursor_shape" and channel == Channel.VIDEO:
+            self.screen.cursor_shape(message)
+            self.report(CursorChanged())
+        elif t == "permission" and channel == Channel.CONTROL:
+            change = self.rights.answered(
+                message["action"], message["state"], message.get("reason") or ""
+            )
+            if change is not None:
+                self.report(change)
+        elif t == "chat" and channel == Channel.CHAT:
+            self._chat("customer", message["text"])
+        elif t == "sysinfo" and channel == Channel.CONTROL:
+            self.report(SystemInfo(message["info"]))
+        elif t == "clipboard" and channel == Channel.CONTROL:
+            if self.rights.granted("clipboard_sync"):
+                self.report(ClipboardText(message["text"]))
+        elif t == "refused" and channel == Channel.CONTROL:
+            self.report(Refused(message["what"], message["reason"]))
+        else:
+            raise ProtocolError(f"{t!r} is not expected on the {channel.name} channel.")
+
+    def _chat(self, sender: str, text: str) -> None:
+        line = ChatLine(time.time(), sender, text)
+        self.chat.append(line)
+        self.report(line)

@@ -1,0 +1,52 @@
+"""A hostile applet cannot grant itself rights, corrupt the picture or crash the tab."""
+
+from __future__ import annotations
+
+import asyncio
+
+from broker.app import Broker
+from common.protocol import Channel
+from common.transport import BrokerClient, Login
+from console.rights import RightChanged, RightState
+from console.technician_session import ChatLine, ConsoleEvent, TechnicianSession
+from tests.conftest import address, paired_sessions
+
+
+async def test_bad_messages_are_ignored_and_the_session_goes_on(
+    broker: Broker, client: BrokerClient, login: Login
+) -> None:
+    async with BrokerClient(address(broker)) as applet_client:
+        console, applet = await paired_sessions(client, applet_client, login.token)
+        events: asyncio.Queue[ConsoleEvent] = asyncio.Queue()
+        tech = TechnicianSession(console, events.put_nowait)
+        tech.start()
+        try:
+            for channel, bad in (
+                (Channel.VIDEO, {"t": "screen_update", "monitor": 0, "data": b"\x00" * 50}),
+                (Channel.VIDEO, {"t": "cursor_shape", "width": 4096, "height": 4096,
+                                 "hot_x": 0, "hot_y": 0, "bgra": b""}),
+                (Channel.VIDEO, {"t": "cursor_shape", "width": 2, "height": 2,
+                                 "hot_x": 0, "hot_y": 0, "bgra": b"1234"}),
+                (Channel.CONTROL, {"t": "permission", "action": "format_disk", "state": "granted"}),
+                (Channel.CONTROL, {"t": "permission", "action": "remote_control",
+                                   "state": "owned"}),
+                (Channel.CONTROL, {"t": "clipboard", "text": "not granted"}),
+                (Channel.CHAT, {"t": "launch_missiles"}),
+                (Channel.CONTROL, {"t": "chat", "text": "wrong channel"}),
+            ):  # fmt: skip
+                applet.send(channel, bad)
+            applet.send(Channel.CHAT, {"t": "chat", "text": "still here"})
+            async with asyncio.timeout(10):
+                while True:
+                    event = await events.get()
+                    assert not isinstance(event, RightChanged)
+                    if isinstance(event, ChatLine):
+                        break
+            assert event.text == "still here"
+            assert tech.rights.state("remote_control") == RightState.NONE
+            assert tech.screen.cursor.width == 0
+            assert tech.screen.decoder.framebuffer.size == 0
+        finally:
+            await tech.close()
+            await console.close()
+            await applet.close()

@@ -1,0 +1,131 @@
+"""The console's side of a session against the real applet controller, through the real
+broker, with real capture on Xvfb."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import mss
+import numpy as np
+import pytest
+
+from applet.consent import Action
+from applet.controller import QuestionAsked
+from applet.cursor_x11 import X11CursorSource
+from applet.inject_x11 import X11Injector
+from broker.app import Broker
+from common.transport import BrokerClient, Ended, Login
+from console.rights import RightChanged, RightState
+from console.technician_session import (
+    ChatLine,
+    ConsoleEvent,
+    ScreenChanged,
+    SystemInfo,
+    TechnicianSession,
+)
+from tests.applet.sessions import controller_session, ui_event
+from tests.x11 import pointer, running
+
+
+@pytest.fixture
+def display(display: str) -> Iterator[str]:
+    with running(["xterm", "-geometry", "80x24+0+0"], display):
+        yield display
+
+
+class Events:
+    def __init__(self) -> None:
+        self.queue: asyncio.Queue[ConsoleEvent] = asyncio.Queue()
+
+    async def next(self, kind: type, where: Any = lambda e: True) -> Any:
+        async with asyncio.timeout(10):
+            while True:
+                event = await self.queue.get()
+                if isinstance(event, kind) and where(event):
+                    return event
+
+
+@pytest.fixture
+async def pair(
+    display: str, broker: Broker, client: BrokerClient, login: Login
+) -> AsyncIterator[tuple[TechnicianSession, Any, Events]]:
+    cursor = X11CursorSource(display)
+    async with controller_session(broker, client, login, X11Injector(display), cursor) as (
+        console,
+        controller,
+    ):
+        events = Events()
+        tech = TechnicianSession(console, events.queue.put_nowait)
+        tech.start()
+        yield tech, controller, events
+        await tech.close()
+    cursor.close()
+
+
+async def allow(controller: Any) -> None:
+    asked = await ui_event(controller, QuestionAsked)
+    await controller.answer(asked.question.id, True)
+
+
+async def test_the_decoded_screen_is_the_applets_screen(
+    display: str, pair: tuple[TechnicianSession, Any, Events]
+) -> None:
+    tech, controller, events = pair
+    tech.request("view_screen")
+    assert (await events.next(RightChanged)).state == RightState.PENDING
+    await allow(controller)
+    granted = await events.next(RightChanged)
+    assert (granted.action, granted.state) == ("view_screen", RightState.GRANTED)
+    await events.next(ScreenChanged)
+    await asyncio.sleep(0.5)  # let the stream catch up with a still screen
+    with mss.MSS(display=display) as grabber:
+        shot = np.asarray(grabber.grab(grabber.monitors[1]))[:, :, :3]
+    async with asyncio.timeout(10):
+        while True:
+            with tech.screen.lock:
+                same = np.array_equal(tech.screen.decoder.framebuffer, shot)
+            if same:
+                break
+            await events.next(ScreenChanged)
+    assert tech.screen.cursor.width > 0  # the shape came with the first picture
+
+
+async def test_input_goes_only_while_control_is_granted(
+    display: str, pair: tuple[TechnicianSession, Any, Events]
+) -> None:
+    tech, controller, events = pair
+    assert not tech.send_input({"kind": "move", "x": 10, "y": 10})
+    assert tech.input_withheld == 1
+    tech.request("remote_control")
+    await allow(controller)
+    await events.next(RightChanged, lambda e: e.action == "remote_control" and e.state == "granted")
+    assert tech.send_input({"kind": "move", "x": 222, "y": 111})
+    async with asyncio.timeout(5):
+        while await asyncio.to_thread(pointer, display) != (222, 111):
+            await asyncio.sleep(0.05)
+    await controller.revoke(Action.REMOTE_CONTROL)
+    await events.next(RightChanged, lambda e: e.action == "remote_control" and e.state == "revoked")
+    assert not tech.send_input({"kind": "move", "x": 5, "y": 5})
+
+
+async def test_chat_sysinfo_and_the_end(
+    display: str, pair: tuple[TechnicianSession, Any, Events]
+) -> None:
+    tech, controller, events = pair
+    tech.say("Hello Bob")
+    assert (await events.next(ChatLine)).sender == "technician"
+    controller.say("Hi!")
+    line = await events.next(ChatLine)
+    assert (line.sender, line.text) == ("customer", "Hi!") and line.when > 0
+    tech.request("system_info")
+    await allow(controller)
+    await events.next(RightChanged, lambda e: e.state == "granted")
+    tech.request_sysinfo()
+    info = (await events.next(SystemInfo)).info
+    assert info["cpu"]["cores"] >= 1
+    await controller.end()
+    revoked = await events.next(RightChanged)
+    assert (revoked.action, revoked.state) == ("system_info", RightState.REVOKED)
+    await events.next(Ended)
