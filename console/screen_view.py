@@ -34,6 +34,8 @@ class CursorView:
     height: int = 0
     hot_x: int = 0
     hot_y: int = 0
+    #: Goes up by one with every new shape, so painters rebuild their image only then.
+    shape_version: int = 0
     #: height × width × 4 uint8 (B, G, R, premultiplied alpha), or empty.
     image: np.ndarray[Any, np.dtype[np.uint8]] = field(
         default_factory=lambda: np.zeros((0, 0, 4), np.uint8)
@@ -92,6 +94,7 @@ class ScreenView:
         self.cursor.hot_x = min(max(message["hot_x"], 0), max(width - 1, 0))
         self.cursor.hot_y = min(max(message["hot_y"], 0), max(height - 1, 0))
         self.cursor.image = np.frombuffer(data, np.uint8).reshape(height, width, 4).copy()
+        self.cursor.shape_version += 1
 
     def close(self) -> None:
         self._worker.shutdown(wait=True)

@@ -1,0 +1,1 @@
+"""The console's windows: thin Qt widgets over :mod:`console.technician_session`."""
