@@ -1,12 +1,14 @@
 """The applet end of the glass-to-glass benchmark, in its own process.
 
-``python -m benchmarks.screen_applet --url U --ca CA --code CODE`` on ``$DISPLAY``:
+``python -m benchmarks.screen_applet --url U --ca CA --code CODE [--lossless]`` on
+``$DISPLAY``:
 claims the session with the code the console made, confirms the keys, and runs the
 applet's real :class:`~applet.controller.AppletController` (consent, then the
 :class:`~applet.screen_service.ScreenStreamer` with :class:`~applet.capture.MssCapturer`).
 It stands in for the person at the screen: every question the console's requests raise
 is answered "allow". Prints ``ready`` once the session is open; runs until the session
-ends or SIGTERM.
+ends or SIGTERM. ``--lossless`` gives the streamer ``ScreenEncoder(video=False)`` (no
+H.264 video regions) instead of its default encoder.
 """
 
 from __future__ import annotations
@@ -15,10 +17,12 @@ import argparse
 import asyncio
 import contextlib
 from pathlib import Path
+from typing import Any
 
 from applet.capture import MssCapturer
 from applet.controller import AppletController, QuestionAsked
 from benchmarks.links import run
+from common.codec import ScreenEncoder
 from common.errors import LifelineError
 from common.transport import BrokerAddress, BrokerClient, Ended, PeerSession
 
@@ -29,6 +33,9 @@ async def _main(args: argparse.Namespace) -> None:
         try:
             await session.wait_open(30.0)
             controller = AppletController(session, MssCapturer())
+            if args.lossless:  # before the first frame: the streamer has not started
+                options: dict[str, Any] = {"video": False}
+                controller.streamer.encoder = ScreenEncoder(**options)
             controller.start()
             print("ready", flush=True)
             try:
@@ -50,6 +57,7 @@ def main() -> None:
     parser.add_argument("--url", required=True)
     parser.add_argument("--ca", type=Path, required=True)
     parser.add_argument("--code", required=True)
+    parser.add_argument("--lossless", action="store_true", help="no H.264 video regions")
     # SIGTERM (the benchmark stopping us) cancels _main, which closes the session first.
     with contextlib.suppress(asyncio.CancelledError, KeyboardInterrupt):
         run(_main(parser.parse_args()))
