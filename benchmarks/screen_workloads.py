@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import random
+import re
 import sys
 import time
 from collections.abc import Iterator
@@ -30,7 +31,8 @@ WORKLOADS = ("scrolling", "typing", "video", "static")
 SCROLL_RATE = 500
 #: xdotool's delay between keys: about 7 keys a second.
 TYPING_DELAY_MS = 140
-VIDEO = "testsrc2=size=640x360:rate=30"
+VIDEO_FPS = 30
+VIDEO = f"testsrc2=size=640x360:rate={VIDEO_FPS}"
 VIDEO_GRAIN = "noise=alls=12:allf=t"
 VIDEO_AT = (640, 360)
 FONT = ["-fa", "DejaVu Sans Mono", "-fs", "10"]
@@ -137,7 +139,8 @@ def running(workload: str, display: str, workdir: Path, settle: float) -> Iterat
         elif workload == "video":
             x, y = VIDEO_AT
             argv = [
-                *("ffplay", "-hide_banner", "-loglevel", "error", "-an", "-noborder"),
+                # -stats at level info: the status line that says how many frames it dropped.
+                *("ffplay", "-hide_banner", "-loglevel", "info", "-stats", "-an", "-noborder"),
                 *("-left", str(x), "-top", str(y), "-f", "lavfi", "-i", VIDEO),
                 *("-vf", VIDEO_GRAIN),
             ]
@@ -147,6 +150,26 @@ def running(workload: str, display: str, workdir: Path, settle: float) -> Iterat
         if workload in ("typing", "video"):
             time.sleep(settle)
         yield
+
+
+def video_status(workdir: Path) -> tuple[float, int] | None:
+    """ffplay's latest status while the video workload runs: its clock (seconds of video
+    played) and how many frames it has dropped (shown too late) so far."""
+    log = workdir / "ffplay.log"
+    if not log.exists():
+        return None
+    with log.open("rb") as f:
+        f.seek(max(0, log.stat().st_size - 4096))
+        tail = f.read().decode(errors="replace")
+    found = re.findall(r"(\d+\.\d+) M-V:\s*\S+ fd=\s*(\d+)", tail)
+    return (float(found[-1][0]), int(found[-1][1])) if found else None
+
+
+def video_frames_shown(before: tuple[float, int] | None, after: tuple[float, int] | None) -> float:
+    """Frames ffplay put on the screen between two :func:`video_status` readings."""
+    if before is None or after is None:
+        return float("nan")
+    return VIDEO_FPS * (after[0] - before[0]) - (after[1] - before[1])
 
 
 def main() -> None:
