@@ -132,7 +132,9 @@ def xvfb(width: int, height: int, workdir: Path) -> Iterator[str]:
     argv = ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", f"{width}x{height}x24"]
     with (workdir / "xvfb.log").open("wb") as log:
         server = subprocess.Popen(
-            [*argv, "-nolisten", "tcp"],
+            # -noreset: the server keeps its state when its last client goes (between
+            # workloads), as a desktop's X server does.
+            [*argv, "-nolisten", "tcp", "-noreset"],
             pass_fds=(write_fd,),
             stdin=subprocess.DEVNULL,
             stdout=log,
