@@ -1,0 +1,61 @@
+"""A session tab shows the applet's answers live and reports the technician's intents."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from common.transport import Ended
+from console.rights import RightChanged, RightState
+from console.screen_view import ScreenView
+from console.technician_session import ChatLine
+from console.ui.session_tab import SessionTab
+
+
+def tab(qtbot: QtBot, customer: str = "Bob") -> SessionTab:
+    widget = SessionTab(customer, "482193", ScreenView())
+    qtbot.addWidget(widget)
+    return widget
+
+
+def test_a_right_button_follows_the_applets_answers(qtbot: QtBot) -> None:
+    t = tab(qtbot)
+    button = t.buttons["remote_control"]
+    with qtbot.waitSignal(t.request_right) as asked:
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    assert asked.args == ["remote_control"]
+    states = []
+    for state in (RightState.PENDING, RightState.GRANTED, RightState.REVOKED):
+        t.show_event(RightChanged("remote_control", state))
+        states.append((button.property("rightState"), button.isEnabled()))
+    t.show_event(RightChanged("remote_control", RightState.DENIED, "person"))
+    states.append((button.property("rightState"), button.isEnabled()))
+    assert states == [
+        ("pending", False),
+        ("granted", False),
+        ("revoked", True),
+        ("denied", True),
+    ]
+    assert "person" in button.toolTip()
+
+
+def test_chat_and_the_end(qtbot: QtBot) -> None:
+    t = tab(qtbot)
+    with qtbot.waitSignal(t.say) as said:
+        qtbot.keyClicks(t.entry, "Restart please")
+        qtbot.keyClick(t.entry, Qt.Key.Key_Return)
+    assert said.args == ["Restart please"] and t.entry.text() == ""
+    t.show_event(ChatLine(0.0, "customer", "<b>ok</b>"))
+    assert "Bob: <b>ok</b>" in t.transcript.toPlainText()
+    t.show_event(Ended("peer", "The customer ended the session."))
+    assert "ended the session" in t.state.text()
+    assert not any(b.isEnabled() for b in t.buttons.values()) and not t.entry.isEnabled()
+
+
+def test_two_tabs_keep_their_customers_apart(qtbot: QtBot) -> None:
+    alice, bob = tab(qtbot, "Alice"), tab(qtbot, "Bob")
+    alice.show_event(ChatLine(0.0, "customer", "alice's secret"))
+    alice.show_event(RightChanged("clipboard_sync", RightState.GRANTED))
+    assert "alice's secret" not in bob.transcript.toPlainText()
+    assert bob.buttons["clipboard_sync"].property("rightState") == "none"
+    assert alice.remote.view is not bob.remote.view
