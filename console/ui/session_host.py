@@ -1,0 +1,37 @@
+"""Connects one :class:`~console.ui.session_tab.SessionTab` to its
+:class:`~console.technician_session.TechnicianSession` across the two threads: events
+cross to the window thread through one queued signal, intents go to the loop thread."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Qt, Signal
+
+from common.transport import PeerSession
+from console.loop_thread import LoopThread
+from console.technician_session import ConsoleEvent, TechnicianSession
+from console.ui.session_tab import SessionTab
+
+
+class SessionHost(QObject):
+    _reported = Signal(object)
+
+    def __init__(self, loop: LoopThread, session: PeerSession, customer: str, sas: str) -> None:
+        super().__init__()
+        self.loop = loop
+        self.tech = TechnicianSession(session, self._reported.emit)
+        self.tab = SessionTab(customer, sas, self.tech.screen)
+        self._connect_signals()
+        loop.call(self.tech.start)
+
+    def _connect_signals(self) -> None:
+        self._reported.connect(self._show, Qt.ConnectionType.QueuedConnection)
+        self.tab.request_right.connect(lambda a: self.loop.call(self.tech.request, a))
+        self.tab.say.connect(lambda text: self.loop.call(self.tech.say, text))
+        self.tab.input_event.connect(lambda m: self.loop.call(self.tech.send_input, m))
+        self.tab.end_requested.connect(lambda: self.loop.submit(self.tech.end()))
+
+    def _show(self, event: ConsoleEvent) -> None:
+        self.tab.show_event(event)
+
+    def close(self) -> None:
+        self.loop.submit(self.tech.close()).result(10)
