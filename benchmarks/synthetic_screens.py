@@ -1,5 +1,6 @@
-"""Synthetic screen content (BGRA frames): pseudo-text, scrolling, noise. Shared by the
-codec tests and `python -m benchmarks codec`, so both measure the same pictures."""
+"""Synthetic screen content (BGRA frames): pseudo-text, scrolling, noise, photos, video
+and a web page with both. Shared by the codec tests and `python -m benchmarks codec`, so
+both measure the same pictures."""
 
 from __future__ import annotations
 
@@ -68,3 +69,68 @@ def with_random_alpha(frame: NDArray[np.uint8], seed: int = 5) -> NDArray[np.uin
 def bgr(frame: NDArray[np.uint8]) -> NDArray[np.uint8]:
     """What a decoder's framebuffer must hold for this frame."""
     return np.ascontiguousarray(frame[..., :3])
+
+
+def photo(width: int, height: int, seed: int = 11) -> NDArray[np.uint8]:
+    """A photo-like BGRA picture: smooth colour gradients, a few sharp-edged soft-shaded
+    shapes, fine texture and a little sensor noise (σ = 2). Thousands of colours in every
+    64×64 tile, like a real photo; none of it is predictable by zstd."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    img = np.full((height, width, 3), 120.0, np.float32)
+    for channel in range(3):
+        for _ in range(5):
+            fx, fy = rng.uniform(-0.02, 0.02, 2)
+            img[..., channel] += rng.uniform(8, 30) * np.sin(fx * x + fy * y + rng.uniform(0, 6.3))
+        fx, fy = rng.uniform(0.1, 0.3, 2)
+        img[..., channel] += 4 * np.sin(fx * x) * np.sin(fy * y)  # texture
+    for _ in range(max(1, width * height // 40000)):
+        cx, cy = rng.uniform(0, width), rng.uniform(0, height)
+        radius = rng.uniform(10, 60)
+        inside = (x - cx) ** 2 + (y - cy) ** 2 < radius**2
+        shade = 1 - 0.4 * ((y - cy) / radius)
+        img[inside] = (rng.uniform(20, 235, 3) * shade[inside, None]).astype(np.float32)
+    img += rng.normal(0, 2, img.shape).astype(np.float32)
+    out = np.empty((height, width, 4), np.uint8)
+    out[..., :3] = np.clip(img, 0, 255)
+    out[..., 3] = 255
+    return out
+
+
+def video_frames(width: int, height: int, count: int, seed: int = 13) -> list[NDArray[np.uint8]]:
+    """`count` frames of a moving picture: a photo panning slowly behind three bright
+    shapes that move fast, with fresh noise (±1) in every frame, like a decoder's
+    dithering."""
+    rng = np.random.default_rng(seed)
+    margin = count + 8
+    background = photo(width + margin, height + margin, seed)
+    y, x = np.mgrid[0:height, 0:width]
+    shapes = [
+        (rng.uniform(0, width), rng.uniform(0, height), *rng.uniform(-6, 6, 2)) for _ in "abc"
+    ]
+    colours = rng.integers(30, 230, (3, 3))
+    frames = []
+    for i in range(count):
+        frame = background[i : i + height, i // 2 : i // 2 + width].copy()
+        for (cx, cy, vx, vy), colour in zip(shapes, colours, strict=True):
+            inside = (x - (cx + vx * i) % width) ** 2 + (y - (cy + vy * i) % height) ** 2 < 400
+            frame[inside, :3] = colour
+        noise = rng.integers(-1, 2, (height, width, 3))
+        frame[..., :3] = np.clip(frame[..., :3].astype(np.int16) + noise, 0, 255).astype(np.uint8)
+        frames.append(frame)
+    return frames
+
+
+def web_page(width: int, lines: int, seed: int = 17) -> NDArray[np.uint8]:
+    """A tall web page: paragraphs of pseudo-text with a photo every 30 lines, each
+    half the page's width, in the middle of the text column."""
+    page = text_page(width, lines, seed)
+    photo_height = 14 * LINE_HEIGHT
+    for index, top in enumerate(
+        range(8 * LINE_HEIGHT, page.shape[0] - photo_height, 30 * LINE_HEIGHT)
+    ):
+        left = width // 4
+        page[top : top + photo_height, left : left + width // 2] = photo(
+            width // 2, photo_height, seed + index
+        )
+    return page
