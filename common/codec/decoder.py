@@ -2,7 +2,8 @@
 
 Updates come from the peer, who may be hostile. Every length, colour index and coordinate
 is checked before anything is allocated or painted, and an update is validated whole
-before the framebuffer is touched, so a bad one leaves the picture as it was.
+(its H.264 pictures decoded too) before the framebuffer is touched, so a bad one leaves
+the picture as it was.
 """
 
 from __future__ import annotations
@@ -13,19 +14,25 @@ import numpy as np
 from numpy.typing import NDArray
 
 from common.codec.palette import unpack_indices
+from common.codec.video_streams import VideoPacket, VideoStreams
 from common.codec.wire_format import (
     BYTES_PER_PIXEL,
     COPY_SOURCE,
     HEADER,
+    MAX_VIDEO_STREAMS,
     RECORD_HEADER,
+    VIDEO_HEADER,
+    VIDEO_START,
     Rect,
     RectType,
     UpdateHeader,
     max_painted_area,
     max_record_count,
+    max_video_packet,
     packed_row_bytes,
     palette_bits,
     read_update_header,
+    video_region_fits,
 )
 from common.codec.zstd_stream import DecompressionStream
 from common.errors import CodecError
@@ -38,13 +45,15 @@ Framebuffer = NDArray[np.uint8]
 class _Paint:
     """One validated record: `pixels` is (h, w, 3) or (3,) to paint at `rect` (or, with
     `indices`, the palette those (h, w) indices pick from), or None for a copy from
-    `source`. Palettes are expanded only when painted, one record at a time, so a small
-    hostile update cannot make validation allocate colours for every record at once."""
+    `source` or for `video`, whose picture is decoded once the whole body is valid.
+    Palettes are expanded only when painted, one record at a time, so a small hostile
+    update cannot make validation allocate colours for every record at once."""
 
     rect: Rect
     pixels: NDArray[np.uint8] | None
     source: tuple[int, int] = (0, 0)
     indices: NDArray[np.uint8] | None = None
+    video: VideoPacket | None = None
 
 
 class ScreenDecoder:
@@ -59,6 +68,7 @@ class ScreenDecoder:
     def __init__(self) -> None:
         self._framebuffer: Framebuffer = np.zeros((0, 0, 3), np.uint8)
         self._stream = DecompressionStream()
+        self._videos = VideoStreams()
         self._next_seq = 0
         self._needs_keyframe = True
 
@@ -83,10 +93,12 @@ class ScreenDecoder:
             stream = self._check_sequence(header)
             body = stream.decompress_update(memoryview(update)[HEADER.size :], header.body_length)
             paints = _parse_body(body, header.width, header.height)
+            videos, paints = self._decode_videos(paints, keyframe=header.keyframe)
         except CodecError:
             self._needs_keyframe = True
             raise
         self._stream = stream
+        self._videos = videos
         self._next_seq = (header.seq + 1) & 0xFFFFFFFF
         self._needs_keyframe = False
         if header.keyframe:
@@ -105,6 +117,21 @@ class ScreenDecoder:
         if header.keyframe:
             return [Rect(0, 0, header.width, header.height)]
         return [paint.rect for paint in paints]
+
+    def _decode_videos(
+        self, paints: list[_Paint], *, keyframe: bool
+    ) -> tuple[VideoStreams, list[_Paint]]:
+        """Decodes the H.264 pictures of a validated body: the paints with their pixels."""
+        packets = [paint.video for paint in paints if paint.video is not None]
+        if not packets and not keyframe:
+            return self._videos, paints
+        videos, pictures = self._videos.decode(packets, keyframe=keyframe)
+        decoded = iter(pictures)
+        paints = [
+            _Paint(paint.rect, next(decoded)) if paint.video is not None else paint
+            for paint in paints
+        ]
+        return videos, paints
 
     def _check_sequence(self, header: UpdateHeader) -> DecompressionStream:
         if header.keyframe:
@@ -173,7 +200,8 @@ def _parse_body(body: bytes, width: int, height: int) -> list[_Paint]:
             pos += size
             paints.append(_Paint(rect, pixels))
         elif kind == RectType.VIDEO:
-            raise CodecError("The screen stream uses video regions, which this version lacks.")
+            packet, pos = _parse_video(body, pos, rect)
+            paints.append(_Paint(rect, None, video=packet))
         else:
             raise CodecError(f"A screen update has an unknown rectangle type {kind}.")
     return paints
@@ -197,6 +225,23 @@ def _parse_palette(
     if count < 1 << bits and int(indices.max()) >= count:
         raise CodecError("A screen update uses a colour its palette does not have.")
     return colours, indices, pos
+
+
+def _parse_video(body: bytes, pos: int, rect: Rect) -> tuple[VideoPacket, int]:
+    _need(body, pos, VIDEO_HEADER.size)
+    stream, flags, length = VIDEO_HEADER.unpack_from(body, pos)
+    pos += VIDEO_HEADER.size
+    if stream >= MAX_VIDEO_STREAMS or flags & ~VIDEO_START:
+        raise CodecError("A screen update has a malformed video region.")
+    if not video_region_fits(rect.width, rect.height):
+        raise CodecError("A screen update has a video region larger than allowed.")
+    if length == 0:
+        raise CodecError("A screen update has an empty video picture.")
+    if length > max_video_packet(rect.width, rect.height):
+        raise CodecError("A screen update's video picture is larger than allowed.")
+    _need(body, pos, length)
+    packet = VideoPacket(rect, stream, bool(flags & VIDEO_START), body[pos : pos + length])
+    return packet, pos + length
 
 
 def _need(body: bytes, pos: int, size: int) -> None:

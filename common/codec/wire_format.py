@@ -4,6 +4,7 @@
     header := version:u8 flags:u8 seq:u32 width:u16 height:u16 body_length:u32   (big-endian)
     body   := record*                      (zstd_bytes decompress to exactly body_length bytes)
     record := type:u8 x:u16 y:u16 w:u16 h:u16 payload
+    VIDEO payload := stream:u8 flags:u8 length:u32 h264[length]
 
 docs/codec.md is the specification; this module is its source of truth for numbers.
 """
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 
 from common.errors import CodecError
 
-CODEC_VERSION = 1
+CODEC_VERSION = 2
 
 #: Largest width or height a decoder accepts (a framebuffer is at most 192 MiB).
 MAX_DIMENSION = 8192
@@ -27,12 +28,25 @@ BODY_SLACK = 1024 * 1024
 #: A decoder accepts one record per CELL×CELL square of the screen, plus one (the copy).
 RECT_CELL = 16
 
+#: Video regions: at most this many H.264 streams at once, ids 0 … MAX_VIDEO_STREAMS - 1.
+MAX_VIDEO_STREAMS = 4
+#: Largest side of a video region.
+MAX_VIDEO_SIDE = 4096
+#: Largest area of a video region: H.264 level 5.1's largest picture (36 864 macroblocks).
+MAX_VIDEO_AREA = 36864 * 256
+#: Largest H.264 access unit of one VIDEO record (see `max_video_packet`).
+MAX_VIDEO_PACKET = 8 * 1024 * 1024
+#: VIDEO record flag: the first access unit of a new stream (an IDR picture with its SPS
+#: and PPS); the decoder drops whatever that stream id held before.
+VIDEO_START = 0x01
+
 FLAG_KEYFRAME = 0x01
 _KNOWN_FLAGS = FLAG_KEYFRAME
 
 HEADER = struct.Struct(">BBIHHI")
 RECORD_HEADER = struct.Struct(">BHHHH")
 COPY_SOURCE = struct.Struct(">HH")
+VIDEO_HEADER = struct.Struct(">BBI")
 #: Bytes per pixel of FILL, PALETTE colours and RAW pixels: blue, green, red.
 BYTES_PER_PIXEL = 3
 
@@ -49,7 +63,8 @@ class RectType(enum.IntEnum):
     PALETTE = 3
     #: w×h×3 bytes, rows top to bottom, pixels b g r.
     RAW = 4
-    #: Reserved for H.264 regions (colourful or video content). Version 1 decoders refuse it.
+    #: stream:u8 flags:u8 length:u32, then one H.264 access unit (Annex-B, 4:4:4, full-range
+    #: BT.601) whose picture, cropped to w×h, paints the rectangle. Since version 2.
     VIDEO = 5
 
 
@@ -115,9 +130,21 @@ def max_record_count(width: int, height: int) -> int:
 
 
 def max_painted_area(width: int, height: int) -> int:
-    """Sum of the areas of one update's pixel records (FILL, PALETTE, RAW): each part of
-    the screen at most once. A COPY record is not counted; an update has at most one."""
+    """Sum of the areas of one update's pixel records (FILL, PALETTE, RAW, VIDEO): each
+    part of the screen at most once. A COPY record is not counted; an update has at most
+    one."""
     return width * height
+
+
+def video_region_fits(width: int, height: int) -> bool:
+    """Whether a w×h rectangle may be a video region (it must also lie inside the screen)."""
+    return width <= MAX_VIDEO_SIDE and height <= MAX_VIDEO_SIDE and width * height <= MAX_VIDEO_AREA
+
+
+def max_video_packet(width: int, height: int) -> int:
+    """Largest access unit for a w×h region: 3 bytes a pixel (what uncompressed I_PCM
+    macroblocks cost) plus 64 KiB for headers, and never over MAX_VIDEO_PACKET."""
+    return min(MAX_VIDEO_PACKET, BYTES_PER_PIXEL * width * height + 65536)
 
 
 def palette_bits(count: int) -> int:

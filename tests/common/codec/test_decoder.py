@@ -4,25 +4,34 @@ bounded, and a keyframe needed afterwards."""
 from __future__ import annotations
 
 import contextlib
+import math
 import struct
 import tracemalloc
+from collections.abc import Callable
 
 import numpy as np
 import pytest
 import zstandard
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from numpy.typing import NDArray
 
-from benchmarks.synthetic_screens import bgr, text_page
+from benchmarks.synthetic_screens import bgr, photo, text_page, video_frames
 from common.codec import CodecError, Rect, RectType, ScreenDecoder, ScreenEncoder
+from common.codec.h264 import H264Encoder
 from common.codec.wire_format import (
     CODEC_VERSION,
     COPY_SOURCE,
     HEADER,
     MAX_DIMENSION,
+    MAX_VIDEO_SIDE,
+    MAX_VIDEO_STREAMS,
     RECORD_HEADER,
+    VIDEO_HEADER,
+    VIDEO_START,
     UpdateHeader,
     max_body_length,
+    max_video_packet,
     pack_header,
 )
 from common.codec.zstd_stream import CompressionStream
@@ -108,7 +117,7 @@ def test_a_well_formed_update_of_each_type_is_applied(
         pytest.param(fill(0, 0, 4, 4)[:5], id="truncated header"),
         pytest.param(record(0, 0, 0, 4, 4), id="type zero"),
         pytest.param(record(99, 0, 0, 4, 4, b"\0" * 64), id="unknown type"),
-        pytest.param(record(RectType.VIDEO, 0, 0, 4, 4, b"\0" * 64), id="reserved video"),
+        pytest.param(record(RectType.VIDEO, 0, 0, 4, 4, b"\0" * 64), id="empty video picture"),
         pytest.param(
             record(RectType.COPY, 0, 0, 8, 8, struct.pack(">HH", 60, 0)), id="copy from outside"
         ),
@@ -350,3 +359,158 @@ def test_a_tiny_hostile_update_cannot_make_the_decoder_allocate_much() -> None:
     # The body itself (4 × 0.5 MiB) and one record's indices (4 MiB) at most; the old
     # decoder expanded every record to colours first (4 × 12 MiB).
     assert peak < 16 * 1024 * 1024
+
+
+def video(
+    x: int, y: int, w: int, h: int, data: bytes, *, stream: int = 0, start: bool = False
+) -> bytes:
+    flags = VIDEO_START if start else 0
+    return record(RectType.VIDEO, x, y, w, h, VIDEO_HEADER.pack(stream, flags, len(data)) + data)
+
+
+@pytest.fixture(scope="module")
+def pictures() -> list[NDArray[np.uint8]]:
+    """A photo panning through a 32×48 region."""
+    big = photo(44, 60)
+    return [big[3 * i : 3 * i + 48, 3 * i : 3 * i + 32] for i in range(4)]
+
+
+@pytest.fixture(scope="module")
+def stream(pictures: list[NDArray[np.uint8]]) -> list[bytes]:
+    """Four access units of a 32×48 region: an IDR picture, then P pictures."""
+    encoder = H264Encoder(32, 48)
+    return [encoder.encode(picture) for picture in pictures]
+
+
+@pytest.fixture
+def playing(forger: Forger, stream: list[bytes]) -> ScreenDecoder:
+    """A decoder showing a keyframe whose right half is video stream 0."""
+    decoder = ScreenDecoder()
+    body = fill(0, 0, 32, HEIGHT) + video(32, 0, 32, 48, stream[0], start=True)
+    assert decoder.decode(forger.update(body, keyframe=True)) == [Rect(0, 0, WIDTH, HEIGHT)]
+    return decoder
+
+
+def psnr(picture: NDArray[np.uint8], wanted: NDArray[np.uint8]) -> float:
+    mse = float(np.mean((picture.astype(np.float64) - wanted[..., :3]) ** 2))
+    return 10 * math.log10(255**2 / mse)
+
+
+def test_video_records_are_decoded_and_painted(
+    forger: Forger,
+    playing: ScreenDecoder,
+    stream: list[bytes],
+    pictures: list[NDArray[np.uint8]],
+) -> None:
+    assert psnr(playing.framebuffer[:, 32:], pictures[0]) >= 35
+    assert (playing.framebuffer[:, :32] == [1, 2, 3]).all()
+    rects = playing.decode(forger.update(video(32, 0, 32, 48, stream[1]) + fill(0, 0, 4, 4)))
+    assert rects == [Rect(32, 0, 32, 48), Rect(0, 0, 4, 4)]
+    assert psnr(playing.framebuffer[:, 32:], pictures[1]) >= 35
+
+
+def test_odd_sized_regions_are_cropped_from_even_pictures(forger: Forger) -> None:
+    picture = photo(31, 47)
+    data = H264Encoder(31, 47).encode(picture)
+    decoder = ScreenDecoder()
+    body = fill(0, 0, 33, 48) + fill(33, 0, 31, 1) + video(33, 1, 31, 47, data, start=True)
+    decoder.decode(forger.update(body, keyframe=True))
+    assert psnr(decoder.framebuffer[1:, 33:], picture) >= 35
+    assert (decoder.framebuffer[0] == [1, 2, 3]).all()
+
+
+GARBAGE = np.random.default_rng(3).integers(0, 256, 700, dtype=np.uint8).tobytes()
+#: Bodies a hostile peer could send to a decoder playing `stream` at (32, 0, 32, 48).
+BAD_VIDEOS: dict[str, Callable[[list[bytes]], bytes]] = {
+    "a stream that never started": lambda s: video(32, 0, 32, 48, s[1], stream=1),
+    "stream id too big": lambda s: video(32, 0, 32, 48, s[1], stream=MAX_VIDEO_STREAMS),
+    "unknown flag": lambda s: record(
+        RectType.VIDEO, 32, 0, 32, 48, VIDEO_HEADER.pack(0, 0x02, 10) + bytes(10)
+    ),
+    "payload shorter than its length": lambda s: video(32, 0, 32, 48, s[1])[:-5],
+    "huge length": lambda s: record(
+        RectType.VIDEO, 32, 0, 32, 48, VIDEO_HEADER.pack(0, 0, 2**32 - 1)
+    ),
+    "truncated picture": lambda s: video(32, 0, 32, 48, s[1][: len(s[1]) // 2]),
+    "garbage": lambda s: video(32, 0, 32, 48, GARBAGE),
+    "garbage after a start code": lambda s: video(32, 0, 32, 48, b"\x00\x00\x00\x01" + GARBAGE),
+    "garbage as a start": lambda s: video(32, 0, 32, 48, GARBAGE, start=True),
+    "a start without a key picture": lambda s: video(32, 0, 32, 48, s[1], start=True),
+    "a continuation that moved": lambda s: video(30, 0, 32, 48, s[1]),
+    "a continuation of another size": lambda s: video(33, 0, 31, 48, s[1]),
+    "a region outside the screen": lambda s: video(40, 0, 32, 48, s[0], start=True),
+    "one stream twice": lambda s: video(32, 0, 32, 48, s[1]) + video(0, 0, 16, 16, s[1]),
+    "paints too much": lambda s: video(32, 0, 32, 48, s[1]) + fill(0, 0, 64, 48),
+}
+
+
+@pytest.mark.parametrize("case", BAD_VIDEOS)
+def test_bad_video_records_are_refused_whole(
+    forger: Forger, playing: ScreenDecoder, stream: list[bytes], case: str
+) -> None:
+    body = BAD_VIDEOS[case](stream)
+    assert_refused(playing, forger.update(fill(0, 0, 4, 4, b"\xee\xee\xee") + body))
+
+
+def test_a_keyframe_must_start_every_stream_it_shows(
+    forger: Forger, playing: ScreenDecoder, stream: list[bytes]
+) -> None:
+    assert_refused(playing, forger.update(video(32, 0, 32, 48, stream[1]), keyframe=True))
+
+
+def test_after_a_video_error_the_next_keyframe_recovers(
+    forger: Forger,
+    playing: ScreenDecoder,
+    stream: list[bytes],
+    pictures: list[NDArray[np.uint8]],
+) -> None:
+    assert_refused(playing, forger.update(video(32, 0, 32, 48, b"\x00\x00\x01\x65" + bytes(50))))
+    assert_refused(playing, forger.update(video(32, 0, 32, 48, stream[1])))  # no keyframe yet
+    encoder = H264Encoder(32, 48)
+    restart = encoder.encode(pictures[2])
+    playing.decode(forger.update(video(32, 0, 32, 48, restart, start=True), keyframe=True))
+    playing.decode(forger.update(video(32, 0, 32, 48, encoder.encode(pictures[3]))))
+    assert psnr(playing.framebuffer[:, 32:], pictures[3]) >= 35
+    assert (playing.framebuffer[:, :32] == 0).all()  # a keyframe starts from black
+
+
+def test_a_start_ends_the_streams_it_overlaps(
+    forger: Forger, playing: ScreenDecoder, stream: list[bytes]
+) -> None:
+    other = H264Encoder(32, 48).encode(video_frames(32, 48, 1)[0])
+    playing.decode(forger.update(video(16, 0, 32, 48, other, stream=1, start=True)))
+    assert_refused(playing, forger.update(video(32, 0, 32, 48, stream[1])))
+
+
+def test_streams_that_do_not_overlap_play_side_by_side(forger: Forger, stream: list[bytes]) -> None:
+    encoder = H264Encoder(32, 48)
+    decoder = ScreenDecoder()
+    first = video(32, 0, 32, 48, stream[0], start=True)
+    second = video(0, 0, 32, 48, encoder.encode(photo(32, 48)), stream=3, start=True)
+    decoder.decode(forger.update(first + second, keyframe=True))
+    decoder.decode(
+        forger.update(
+            video(32, 0, 32, 48, stream[1])
+            + video(0, 0, 32, 48, encoder.encode(photo(32, 48)), stream=3)
+        )
+    )
+    assert psnr(decoder.framebuffer[:, :32], photo(32, 48)) >= 35
+
+
+def test_video_regions_over_the_size_limit_are_refused_before_decoding() -> None:
+    forger = Forger(MAX_VIDEO_SIDE + 2, 16)
+    decoder = ScreenDecoder()
+    decoder.decode(forger.update(fill(0, 0, MAX_VIDEO_SIDE + 2, 16), keyframe=True))
+    before = decoder.framebuffer.copy()
+    wide = video(0, 0, MAX_VIDEO_SIDE + 1, 16, b"\x00\x00\x01\x65" + bytes(8), start=True)
+    with pytest.raises(CodecError, match="larger than allowed"):
+        decoder.decode(forger.update(wide))
+    assert np.array_equal(decoder.framebuffer, before)
+
+
+def test_video_pictures_over_the_packet_limit_are_refused_before_decoding(
+    forger: Forger, playing: ScreenDecoder
+) -> None:
+    limit = max_video_packet(32, 48)
+    with pytest.raises(CodecError, match="larger than allowed"):
+        playing.decode(forger.update(video(32, 0, 32, 48, bytes(limit + 1))))
