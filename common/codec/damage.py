@@ -66,20 +66,16 @@ class TileDamage:
         starts = np.arange(0, columns.shape[1], self.tile_words)
         self.tiles[first_row:end_row] = np.logical_or.reduceat(columns, starts, axis=1)
 
-    def damaged_boxes(self, *, tighten: bool) -> list[Box]:
-        """Pixel rectangles covering every damaged tile, at most one per 128×128 cell.
+    def damaged_boxes(self, *, tighten: bool, tiles: NDArray[np.bool_] | None = None) -> list[Box]:
+        """Pixel rectangles covering every damaged tile (or every tile set in `tiles`), at
+        most one per 128×128 cell, and none covering a tile that is not set.
 
         With `tighten`, each shrinks to the pixels that differ (to a word horizontally);
         pass False when the reference is meaningless (a keyframe sends whole tiles).
         """
         boxes = []
-        for tx0, ty0, tx1, ty1 in damaged_cells(self.tiles):
-            box = (
-                tx0 * TILE,
-                ty0 * TILE,
-                min(tx1 * TILE, self.layout.width),
-                min(ty1 * TILE, self.layout.height),
-            )
+        for tx0, ty0, tx1, ty1 in covering_boxes(self.tiles if tiles is None else tiles):
+            box = self.pixel_box((tx0, ty0, tx1, ty1))
             if tighten:
                 tight = self._tightened(box, ty0, ty1)
                 if tight is None:
@@ -87,6 +83,16 @@ class TileDamage:
                 box = tight
             boxes.append(box)
         return boxes
+
+    def pixel_box(self, tile_box: Box) -> Box:
+        """The pixels of a box of tiles (x0, y0, x1, y1), clipped to the frame."""
+        tx0, ty0, tx1, ty1 = tile_box
+        return (
+            tx0 * TILE,
+            ty0 * TILE,
+            min(tx1 * TILE, self.layout.width),
+            min(ty1 * TILE, self.layout.height),
+        )
 
     def _tightened(self, box: Box, ty0: int, ty1: int) -> Box | None:
         ppw = self.layout.pixels_per_word
@@ -114,6 +120,23 @@ def _or_bands(diff: Words, band: int) -> Words:
     if rest:
         np.bitwise_or.reduce(diff[full * band :], axis=0, out=out[full])
     return out
+
+
+def covering_boxes(tiles: NDArray[np.bool_]) -> list[Box]:
+    """Boxes of tiles covering the set tiles and nothing else: per CELL_TILES² cell, the
+    bounding box of its set tiles, or each set tile alone when that box would cover a tile
+    that is not set."""
+    boxes = []
+    for box in damaged_cells(tiles):
+        tx0, ty0, tx1, ty1 = box
+        inside = tiles[ty0:ty1, tx0:tx1]
+        if inside.all():
+            boxes.append(box)
+        else:
+            boxes.extend(
+                (tx0 + x, ty0 + y, tx0 + x + 1, ty0 + y + 1) for y, x in np.argwhere(inside)
+            )
+    return boxes
 
 
 def damaged_cells(tiles: NDArray[np.bool_]) -> list[tuple[int, int, int, int]]:

@@ -1,20 +1,30 @@
-"""The sending side: BGRA frames in, screen updates (bytes) out. No I/O, no clock."""
+"""The sending side: BGRA frames in, screen updates (bytes) out. No I/O, no clock.
+
+Text and flat UI go lossless (palettes, zstd, scroll copies); colourful or moving regions
+go through H.264 (common/codec/video_regions.py decides which).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 
-from common.codec.damage import TILE, TileDamage
+from common.codec.damage import TILE, Box, TileDamage, covering_boxes
 from common.codec.frame_words import BgraFrame, FrameWords, Words, opaque, pixels_u32
+from common.codec.h264 import CRF
 from common.codec.palette import colour_bytes, find_palette, pack_indices
 from common.codec.scroll import RowHashes, Scroll, find_scroll
+from common.codec.video_regions import VideoPicture, VideoRegions
 from common.codec.wire_format import (
     BYTES_PER_PIXEL,
     COPY_SOURCE,
     MAX_DIMENSION,
     RECORD_HEADER,
+    VIDEO_HEADER,
+    VIDEO_START,
+    Rect,
     RectType,
     UpdateHeader,
     pack_header,
@@ -27,6 +37,9 @@ from common.codec.zstd_stream import CompressionStream
 SPLIT_BODY = 8 * 1024 * 1024
 #: Scroll detection runs only when at least this many tiles changed.
 SCROLL_MIN_TILES = 4
+
+#: A rectangle's distinct colours and each pixel's index, or None above 256 colours.
+Palette = tuple[NDArray[np.uint32], NDArray[np.uint8]] | None
 
 
 @dataclass(slots=True)
@@ -41,6 +54,12 @@ class EncoderStats:
     fill_records: int = 0
     palette_records: int = 0
     raw_records: int = 0
+    video_records: int = 0
+    #: VIDEO records that (re)started their region's H.264 stream.
+    video_starts: int = 0
+    video_bytes: int = 0
+    #: Lossless records that refreshed lossy tiles nobody changed ("build to lossless").
+    refresh_records: int = 0
 
 
 class ScreenEncoder:
@@ -51,14 +70,21 @@ class ScreenEncoder:
     frames under back-pressure, do not capture (or do not call `encode`) until the link is
     writable again; the next update then carries everything that changed in between.
     To let a new viewer or a recorder join, pass `force_keyframe=True`.
+
+    With `video=False` every pixel goes lossless (no H.264 regions); `crf` is x264's
+    quality for video regions (lower is better and bigger).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, video: bool = True, crf: int = CRF) -> None:
         #: What the decoder's framebuffer holds once it applied every update so far
-        #: (kept as BGRA; its alpha bytes are meaningless).
+        #: (kept as BGRA; its alpha bytes are meaningless), except in the tiles
+        #: `lossy_rects` lists, where the decoder shows an H.264 approximation of it.
         self._reference: BgraFrame | None = None
         self._layout: FrameWords | None = None
         self._damage: TileDamage | None = None
+        self._video_enabled = video
+        self._crf = crf
+        self._video: VideoRegions | None = None
         #: Row hashes of the last frame sent, valid while it is the reference.
         self._hashes: RowHashes | None = None
         self._stream = CompressionStream()
@@ -80,39 +106,101 @@ class ScreenEncoder:
         layout, damage = self._layout, self._damage
         current, before = layout.view(frame), layout.view(reference)
         damage.compare(current, before)
-        if not damage.tiles.any():
+        damaged = bool(damage.tiles.any())
+        if not damaged and (self._video is None or not self._video.active):
+            if self._video is not None:
+                self._video.unchanged()
             return []
         records = []
-        scroll = self._try_scroll(current, before)
+        scroll = self._try_scroll(current, before) if damaged else None
         if scroll is not None:
             records.append(_copy_record(scroll))
             self.stats.copy_records += 1
             y0, x0, x1 = scroll.y, scroll.x, scroll.x + scroll.width
             source = reference[scroll.source_y : scroll.source_y + scroll.height, x0:x1]
             reference[y0 : y0 + scroll.height, x0:x1] = source
-        pixels = pixels_u32(frame)
-        for x0, y0, x1, y1 in damage.damaged_boxes(tighten=True):
-            records.append(self._pixel_record(frame, pixels, x0, y0, x1, y1))
-            reference[y0:y1, x0:x1] = frame[y0:y1, x0:x1]
-        return self._pack(records, keyframe=False)
+            if self._video is not None:
+                self._video.moved(scroll)
+        records += self._changes(frame, keyframe=False)
+        return self._pack(records, keyframe=False) if records else []
+
+    def lossy_rects(self) -> list[Rect]:
+        """Where the decoder's picture is an H.264 approximation of the last frame (whole
+        tiles); everywhere else it is exact. For tests, benchmarks and a debug overlay."""
+        if self._video is None or self._damage is None:
+            return []
+        rects = []
+        for tiles in covering_boxes(self._video.lossy):
+            x0, y0, x1, y1 = self._damage.pixel_box(tiles)
+            rects.append(Rect(x0, y0, x1 - x0, y1 - y0))
+        return rects
 
     def _keyframe(self, frame: BgraFrame) -> list[bytes]:
         height, width = frame.shape[:2]
         if self._layout is None or (self._layout.width, self._layout.height) != (width, height):
             self._layout = FrameWords.for_size(width, height)
             self._damage = TileDamage(self._layout)
+            self._video = VideoRegions(self._damage, crf=self._crf) if self._video_enabled else None
+        elif self._video is not None:
+            self._video.restart()
         assert self._damage is not None
         self._reference = frame.copy()
         self._hashes = None
         self._stream.restart()
         self.stats.keyframes += 1
         self._damage.tiles[:] = True
-        pixels = pixels_u32(frame)
-        records = [
-            self._pixel_record(frame, pixels, *box)
-            for box in self._damage.damaged_boxes(tighten=False)
-        ]
-        return self._pack(records, keyframe=True)
+        return self._pack(self._changes(frame, keyframe=True), keyframe=True)
+
+    def _changes(self, frame: BgraFrame, *, keyframe: bool) -> list[bytes]:
+        """The VIDEO and pixel records for this frame's damage (after any scroll), plus
+        lossless refreshes; brings the reference up to date."""
+        assert self._damage is not None and self._reference is not None
+        reference, video = self._reference, self._video
+        rectangles = _Rectangles(self._damage, frame, tighten=not keyframe)
+        pictures: list[VideoPicture] = []
+        if video is None:
+            boxes = rectangles.outside(None)
+        else:
+            pictures, boxes = self._video_pictures(video, frame, rectangles)
+        records = [self._video_record(picture) for picture in pictures]
+        for picture in pictures:
+            x0, y0, x1, y1 = picture.region.box
+            reference[y0:y1, x0:x1] = frame[y0:y1, x0:x1]
+        for box in boxes:
+            x0, y0, x1, y1 = box
+            records.append(self._pixel_record(frame, box, rectangles.palette(box)))
+            reference[y0:y1, x0:x1] = frame[y0:y1, x0:x1]
+            if video is not None:
+                video.painted_exactly(box)
+        if video is not None:
+            refresh = video.refresh_tiles()
+            if refresh is not None:
+                # The reference already holds these pixels: nothing there changed.
+                for box in rectangles.covering(refresh):
+                    records.append(self._pixel_record(frame, box, rectangles.palette(box)))
+                    video.painted_exactly(box)
+                    self.stats.refresh_records += 1
+            video.end_update()
+        return records
+
+    def _video_pictures(
+        self, video: VideoRegions, frame: BgraFrame, rectangles: _Rectangles
+    ) -> tuple[list[VideoPicture], list[Box]]:
+        """Updates the video regions with this frame's damage and encodes their pictures.
+        Returns them and the lossless rectangles: the damage outside every region."""
+        damaged = rectangles.damage.tiles.copy()
+        video.observe(frame, damaged)
+        inside = video.mask()
+        boxes = rectangles.outside(inside)
+        counts = [(box, _colour_count(rectangles.palette(box))) for box in boxes]
+        candidates = video.candidates(frame, damaged, counts)
+        if candidates.any():
+            video.plan(candidates)
+        pictures = video.encode(frame, damaged)
+        now_inside = video.mask()
+        if not np.array_equal(now_inside, inside):
+            boxes = rectangles.outside(now_inside)
+        return pictures, boxes
 
     def _try_scroll(self, current: Words, reference: Words) -> Scroll | None:
         """Finds a scroll and, if copying it leaves fewer damaged tiles, updates the
@@ -148,15 +236,12 @@ class ScreenEncoder:
         damage.compare_moved(current, reference, box, scroll.y)
         return None
 
-    def _pixel_record(
-        self, frame: BgraFrame, pixels: np.ndarray, x0: int, y0: int, x1: int, y1: int
-    ) -> bytes:
+    def _pixel_record(self, frame: BgraFrame, box: Box, palette: Palette) -> bytes:
+        x0, y0, x1, y1 = box
         width, height = x1 - x0, y1 - y0
         header = (x0, y0, width, height)
-        block = opaque(pixels[y0:y1, x0:x1])
-        found = find_palette(block)
-        if found is not None:
-            colours, indices = found
+        if palette is not None:
+            colours, indices = palette
             if colours.size == 1:
                 self.stats.fill_records += 1
                 return RECORD_HEADER.pack(RectType.FILL, *header) + colour_bytes(colours)
@@ -169,6 +254,18 @@ class ScreenEncoder:
                 return RECORD_HEADER.pack(RectType.PALETTE, *header) + payload
         self.stats.raw_records += 1
         return RECORD_HEADER.pack(RectType.RAW, *header) + frame[y0:y1, x0:x1, :3].tobytes()
+
+    def _video_record(self, picture: VideoPicture) -> bytes:
+        x0, y0, x1, y1 = picture.region.box
+        flags = VIDEO_START if picture.start else 0
+        self.stats.video_records += 1
+        self.stats.video_starts += picture.start
+        self.stats.video_bytes += len(picture.packet)
+        return (
+            RECORD_HEADER.pack(RectType.VIDEO, x0, y0, x1 - x0, y1 - y0)
+            + VIDEO_HEADER.pack(picture.region.stream, flags, len(picture.packet))
+            + picture.packet
+        )
 
     def _pack(self, records: list[bytes], *, keyframe: bool) -> list[bytes]:
         assert self._layout is not None
@@ -196,6 +293,36 @@ class ScreenEncoder:
             self.stats.updates += 1
             self.stats.bytes_out += len(update)
         return updates
+
+
+class _Rectangles:
+    """The lossless rectangles of one update, each palette found once however often the
+    video regions change the plan."""
+
+    def __init__(self, damage: TileDamage, frame: BgraFrame, *, tighten: bool) -> None:
+        self.damage = damage
+        self._pixels = pixels_u32(frame)
+        self._tighten = tighten
+        self._palettes: dict[Box, Palette] = {}
+
+    def outside(self, inside: NDArray[np.bool_] | None) -> list[Box]:
+        """Rectangles covering the damaged tiles that are not `inside` a video region."""
+        tiles = self.damage.tiles if inside is None else self.damage.tiles & ~inside
+        return self.damage.damaged_boxes(tighten=self._tighten, tiles=tiles)
+
+    def covering(self, tiles: NDArray[np.bool_]) -> list[Box]:
+        """Whole-tile rectangles covering `tiles`, damaged or not."""
+        return self.damage.damaged_boxes(tighten=False, tiles=tiles)
+
+    def palette(self, box: Box) -> Palette:
+        if box not in self._palettes:
+            x0, y0, x1, y1 = box
+            self._palettes[box] = find_palette(opaque(self._pixels[y0:y1, x0:x1]))
+        return self._palettes[box]
+
+
+def _colour_count(palette: Palette) -> int | None:
+    return None if palette is None else int(palette[0].size)
 
 
 def _copy_record(scroll: Scroll) -> bytes:

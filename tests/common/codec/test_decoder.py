@@ -323,6 +323,32 @@ def test_flipped_bytes_in_a_real_stream_raise_only_codec_error(
         assert np.array_equal(decoder.framebuffer, bgr(page[last : last + 120]))
 
 
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 100_000), st.integers(0, 255))
+def test_flipped_bytes_in_a_stream_with_video_raise_only_codec_error(
+    position: int, value: int
+) -> None:
+    encoder, decoder = ScreenEncoder(), ScreenDecoder()
+    screen = text_page(256, 8)[:128]
+    frames = []
+    for picture in video_frames(128, 64, 4):
+        frame = screen.copy()
+        frame[64:, 128:] = picture
+        frames.append(frame)
+    updates = [u for frame in frames for u in encoder.encode(frame)]
+    assert encoder.stats.video_records == 4
+    target = position % len(updates)
+    damaged = bytearray(updates[target])
+    damaged[position % len(damaged)] = value
+    updates[target] = bytes(damaged)
+    for index, update in enumerate(updates):
+        try:
+            decoder.decode(update)
+        except CodecError:
+            assert index >= target
+            return
+
+
 def palette_record(x: int, y: int, w: int, h: int) -> bytes:
     """A 1-bit palette record: two colours, all indices 0 (compresses to almost nothing)."""
     packed = bytes(h * ((w + 7) // 8))
