@@ -212,6 +212,8 @@ async def _trials(
             result.misses += 1
             continue
         result.latencies_ms.append(1000 * (t1 - t0))
+    if not result.latencies_ms:
+        raise BenchmarkError(f"none of {settings.trials} screen changes reached the console")
     result.seconds = time.monotonic() - started
     result.updates, result.bytes = viewer.updates - updates, viewer.bytes - size
     result.applet_cpu = applet_cpu() - cpu
@@ -314,7 +316,7 @@ def run(quick: bool) -> Result:
         rows.append(
             {
                 "condition": name,
-                "trials": len(c.latencies_ms),
+                "seen": len(c.latencies_ms),
                 "missed": c.misses,
                 "p50 ms": p50,
                 "p95 ms": p95,

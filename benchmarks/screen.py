@@ -2,7 +2,7 @@
 (ZRLE, Tight) and ffmpeg's x11grab + libx264, on the same display and workloads.
 
 One Xvfb runs the scripted workloads of :mod:`benchmarks.screen_workloads` in turn
-(scrolling terminal, typing, a video region, a static screen). While each runs, four
+(scrolling terminal, typing, a video region, a static screen). While each runs, the
 senders take turns watching it, in an order that rotates every round:
 
 * ``lifeline``: :mod:`benchmarks.screen_loop` in its own process — MssCapturer at up
@@ -462,7 +462,8 @@ def run(quick: bool) -> Result:
         "CPU ms/frame: lifeline and ffmpeg per grabbed frame (both grab up to 30/s); "
         "x11vnc per update sent. lifeline CPU is grab + encode inside its process; "
         "the pixel checks (decode + compare every 10th frame) are not counted.",
-        "x11vnc runs with default settings (XDAMAGE, scroll detection on); the viewer "
+        "x11vnc runs with default settings (XDAMAGE and scroll detection on: its "
+        "CopyRects are counted below); the viewer "
         "asks for the next update as soon as one is read. ffmpeg x264 is lossy; "
         "lifeline, ZRLE and Tight (no JPEG asked for) are lossless.",
         *_details(samples),
