@@ -32,7 +32,7 @@ from applet.consent import Action, Change, Consent, Denied, Granted, Question, R
 from applet.cursor import CursorSource
 from applet.cursor_service import CursorStreamer
 from applet.injector import Injector
-from applet.screen_service import ScreenStreamer
+from applet.screen_service import DamageWatch, ScreenStreamer
 from common.errors import LifelineError, ProtocolError
 from common.protocol import Channel, MessageReceived
 from common.protocol.messages import Field, Schema, SchemaRegistry
@@ -103,6 +103,7 @@ class AppletController:
         capturer: Capturer,
         injector: Injector | None = None,
         cursor: CursorSource | None = None,
+        damage: DamageWatch | None = None,
     ) -> None:
         policy = session.policy or {}
         technician = str(policy.get("technician", {}).get("name") or "Your technician")
@@ -113,7 +114,7 @@ class AppletController:
             raise LifelineError("No screen was found to share.")
         self.monitor = monitors[0]
         self.streamer = ScreenStreamer(
-            session, capturer, self.monitor, on_failure=self._streaming_failed
+            session, capturer, self.monitor, on_failure=self._streaming_failed, damage=damage
         )
         self.cursor = CursorStreamer(session, cursor, self.monitor) if cursor else None
         self.injector = injector

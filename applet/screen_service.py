@@ -30,6 +30,17 @@ log = logging.getLogger("lifeline.applet")
 DEFAULT_FPS = 30.0
 
 
+#: While the screen is still, wait this long at most for damage before grabbing anyway
+#: (so a keyframe request is served within it).
+IDLE_WAIT = 0.25
+
+
+class DamageWatch(Protocol):
+    def wait_for_change(self, timeout: float) -> bool:
+        """Blocks until the screen was drawn on, or ``timeout``; True when it was."""
+        ...
+
+
 class VideoLink(Protocol):
     """What the streamer needs of a session (PeerSession provides it)."""
 
@@ -47,8 +58,13 @@ class ScreenStreamer:
         *,
         fps: float = DEFAULT_FPS,
         on_failure: Callable[[Exception], None] | None = None,
+        damage: DamageWatch | None = None,
     ) -> None:
         self.link = link
+        #: Where the OS says when the screen changes, an idle screen is not grabbed.
+        self.damage = damage
+        #: Frames grabbed (for tests and benchmarks).
+        self.grabs = 0
         self.capturer = capturer
         self.monitor = monitor
         self.interval = 1.0 / fps
@@ -88,6 +104,7 @@ class ScreenStreamer:
         self._keyframe = True
 
     def _capture_and_encode(self, keyframe: bool) -> list[bytes]:
+        self.grabs += 1
         frame = self.capturer.grab(self.monitor)
         return self.encoder.encode(frame, force_keyframe=keyframe)
 
@@ -115,3 +132,7 @@ class ScreenStreamer:
                 )
             next_tick = max(next_tick + self.interval, time.monotonic())
             await asyncio.sleep(next_tick - time.monotonic())
+            if not updates and self.damage is not None and not self._keyframe:
+                # Nothing changed: sleep until something is drawn (XDamage), not 30/s.
+                await loop.run_in_executor(self._worker, self.damage.wait_for_change, IDLE_WAIT)
+                next_tick = time.monotonic()

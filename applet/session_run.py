@@ -21,6 +21,7 @@ import contextlib
 import getpass
 import logging
 import platform
+import sys
 import threading
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -218,7 +219,15 @@ class AppletRun:
             cursor = await asyncio.to_thread(self._cursor_factory)
         except OSError as exc:
             log.warning("the pointer will not be shown to the technician: %s", exc)
-        controller = AppletController(session, capturer, injector, cursor)
+        damage = None
+        if sys.platform.startswith("linux"):
+            try:
+                from applet.damage_x11 import X11DamageWatch
+
+                damage = await asyncio.to_thread(X11DamageWatch)
+            except OSError as exc:
+                log.info("no damage reports: the screen is grabbed 30 times a second: %s", exc)
+        controller = AppletController(session, capturer, injector, cursor, damage)
         try:
             controller.start()
             self._controller = controller
@@ -235,6 +244,8 @@ class AppletRun:
                 injector.close()
             if cursor is not None:
                 cursor.close()
+            if damage is not None:
+                damage.close()
             capturer.close()
 
 

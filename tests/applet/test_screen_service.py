@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from applet.capture import Monitor, MssCapturer
+from applet.damage_x11 import X11DamageWatch
 from applet.screen_service import ScreenStreamer
 from broker.app import Broker
 from common.codec import ScreenDecoder
@@ -48,14 +49,18 @@ class Streaming:
 
 @contextlib.asynccontextmanager
 async def streaming(
-    broker: Broker, client: BrokerClient, login: Login, capturer: MssCapturer | None = None
+    broker: Broker,
+    client: BrokerClient,
+    login: Login,
+    capturer: MssCapturer | None = None,
+    damage: X11DamageWatch | None = None,
 ) -> AsyncIterator[Streaming]:
     """A paired session through the real broker, with a streamer on the applet side."""
     capturer = capturer or MssCapturer()
     (monitor,) = capturer.monitors()
     async with BrokerClient(address(broker)) as applet_client:
         console, applet = await paired_sessions(client, applet_client, login.token)
-        streamer = ScreenStreamer(applet, capturer, monitor)
+        streamer = ScreenStreamer(applet, capturer, monitor, damage=damage)
         try:
             yield Streaming(console, applet, streamer, monitor)
         finally:
@@ -144,3 +149,27 @@ async def test_no_capture_outlives_stop(
         assert SlowCapturer.busy == 1
         await s.streamer.stop()
         assert SlowCapturer.busy == 0  # so a restart can never share the encoder
+
+
+async def test_a_still_screen_is_not_grabbed_until_something_is_drawn(
+    display: str, broker: Broker, client: BrokerClient, login: Login
+) -> None:
+    damage = X11DamageWatch(display)
+    async with streaming(broker, client, login, damage=damage) as s:
+        decoder = ScreenDecoder()
+        s.streamer.start()
+        await drain_updates(s.console, decoder, quiet=1.0)
+        before = s.streamer.grabs
+        await asyncio.sleep(2.0)
+        idle_grabs = s.streamer.grabs - before
+        assert idle_grabs <= 2 / 0.25 + 2, idle_grabs  # a grab per IDLE_WAIT at most, not 60
+        with running(["xterm", "-geometry", "40x10+50+50"], display, settle=0.0):
+            started = time.monotonic()
+            async with asyncio.timeout(5):
+                while (event := await s.console.next_message()).message["t"] != "screen_update":
+                    pass
+            decoder.decode(event.message["data"])
+            assert time.monotonic() - started < 2
+            await drain_updates(s.console, decoder, quiet=1.0)
+            assert np.array_equal(decoder.framebuffer, screen_now(s.monitor))
+    damage.close()
