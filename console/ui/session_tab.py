@@ -39,12 +39,13 @@ _ACTION_LABELS = {
     "system_info": "System info",
     "clipboard_sync": "Clipboard",
 }
+# Granted and pending buttons are disabled (nothing to ask) but must stay readable.
 _STATE_STYLE = {
     RightState.NONE: "",
-    RightState.PENDING: "background: #fff3c4;",
-    RightState.GRANTED: "background: #c8e6c9; font-weight: 600;",
-    RightState.DENIED: "background: #ffcdd2;",
-    RightState.REVOKED: "background: #eeeeee; color: #777777;",
+    RightState.PENDING: "QPushButton { background: #fff3c4; color: #6d4c00; }",
+    RightState.GRANTED: "QPushButton { background: #c8e6c9; color: #1b5e20; font-weight: 600; }",
+    RightState.DENIED: "QPushButton { background: #ffcdd2; }",
+    RightState.REVOKED: "QPushButton { background: #eeeeee; color: #555555; }",
 }
 
 
@@ -85,6 +86,7 @@ class SessionTab(QWidget):
         self.entry.setPlaceholderText(self.tr("Message to {customer}").format(customer=customer))
         self.entry.returnPressed.connect(self._send)
         chat = QWidget()
+        chat.setMinimumWidth(300)
         chat_layout = QVBoxLayout(chat)
         chat_layout.setContentsMargins(0, 0, 0, 0)
         chat_layout.addWidget(self.transcript, 1)
@@ -92,8 +94,9 @@ class SessionTab(QWidget):
         split = QSplitter()
         split.addWidget(self.remote)
         split.addWidget(chat)
-        split.setStretchFactor(0, 4)
-        split.setStretchFactor(1, 1)
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 0)
+        split.setCollapsible(0, False)
 
         top = QHBoxLayout()
         top.addWidget(self.header, 1)
