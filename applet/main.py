@@ -55,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run_windows(settings: LaunchSettings | None, problem: str) -> int:
+    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication, QMessageBox
 
     from applet.ui import translation
@@ -76,6 +77,10 @@ def _run_windows(settings: LaunchSettings | None, problem: str) -> int:
     end = shell.session_window.end_requested.emit
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: end())
+    # Python runs signal handlers only when it gets control back from Qt's loop.
+    wake = QTimer()
+    wake.timeout.connect(lambda: None)
+    wake.start(200)
     shell.start()
     status = app.exec()
     shell.run.join(10)

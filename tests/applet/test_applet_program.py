@@ -69,3 +69,19 @@ async def test_the_person_ends_the_session(
                 pass
         async with asyncio.timeout(15):
             assert await proc.wait() == 0
+
+
+async def test_sigterm_ends_the_session_properly(
+    display: str, broker: Broker, client: BrokerClient, login: Login, tmp_path: Path
+) -> None:
+    """A logout or shutdown sends SIGTERM: the technician is told and the exit is clean."""
+    console = await PeerSession.create(client, login.token)
+    async with applet_process(broker, display, tmp_path, "--code", str(console.code)) as proc:
+        await console.wait_open(30)
+        await asyncio.sleep(1.0)  # the window is up
+        proc.terminate()
+        async with asyncio.timeout(10):
+            while not isinstance(await console.next_event(), Ended):
+                pass
+        async with asyncio.timeout(15):
+            assert await proc.wait() == 0
