@@ -22,7 +22,7 @@ from broker.accounts import Accounts
 from broker.config import BrokerConfig
 from broker.permissions import sign_policy
 from broker.ratelimit import RateLimiter
-from broker.storage import SessionRow, Storage, Technician
+from broker.storage import SessionEvent, SessionRow, Storage, Technician
 from common.crypto import SigningKey, verify_resume_proof
 from common.crypto.code import MIN_NAMEPLATE_DIGITS, is_nameplate
 from common.errors import (
@@ -75,6 +75,8 @@ class LiveSession:
     row: SessionRow
     links: dict[str, Link | None] = field(default_factory=lambda: dict.fromkeys(ROLES))
     timer: asyncio.TimerHandle | None = None
+    #: Session events stored so far (bounded by MAX_EVENTS_PER_SESSION).
+    events: int = 0
 
     @property
     def session_id(self) -> str:
@@ -93,6 +95,18 @@ class LiveSession:
 MAX_CUSTOMER_FIELDS = 4
 MAX_CUSTOMER_TEXT = 128
 MAX_QUEUE_ENTRIES = 50
+#: What a console reports of its sessions (docs/protocol.md §3.4), and the fields each
+#: event may carry. The broker itself records ``session_start`` and ``session_end``.
+SESSION_EVENT_FIELDS = {
+    "chat": {"by", "text"},
+    "permission": {"action", "state", "reason"},
+    "control_start": set(),
+    "control_end": {"reason"},
+    "note": {"text"},
+}
+MAX_EVENT_TEXT = 4000
+_WHO = {"console": "technician", "applet": "customer"}
+MAX_EVENTS_PER_SESSION = 20_000
 QUEUE_WAIT_LIMIT = 3600.0
 
 
@@ -188,6 +202,8 @@ class SessionHub:
             raise InvalidState(f"{t!r} needs a paired session.")
         if t == "register_resume":
             await self._register_resume(link, session, msg["key"])
+        elif t == "session_event" and link.role == "console":
+            self._session_event(link, session, msg["kind"], msg["detail"])
         elif t == "handshake_failed":
             await self.close_session(session, "bad_code")
         else:
@@ -400,6 +416,15 @@ class SessionHub:
             live.session_id, state="paired", policy=policy, paired_at=live.row.paired_at
         )
         log.info("session %s paired", live.session_id)
+        self.storage.add_session_event(
+            SessionEvent(
+                live.session_id,
+                tech.email,
+                live.row.paired_at,
+                "session_start",
+                {k: v for k, v in live.row.customer.items() if k in ("name", "host", "os")},
+            )
+        )
         peers = {
             "console": {**live.row.customer, "role": "applet"},
             "applet": {"role": "console", "name": tech.name},
@@ -414,6 +439,31 @@ class SessionHub:
                     "queue_flow": queue_flow,
                 }
             )
+
+    # ---- the session's log ---------------------------------------------------------
+
+    def _session_event(
+        self, link: Link, live: LiveSession, kind: str, detail: dict[str, Any]
+    ) -> None:
+        """Stores one event the technician's console reported. The broker cannot read
+        the session, so this is the console's account of it, tied to the signed-in
+        technician and the broker's clock."""
+        # Refused events leave the link up: a console's mistake must not cost the
+        # customer their session.
+        allowed = SESSION_EVENT_FIELDS.get(kind)
+        if allowed is None:
+            raise BrokerError(f"{kind!r} is not a session event.", code="bad_event")
+        if not set(detail) <= allowed or not all(isinstance(v, str) for v in detail.values()):
+            raise BrokerError(f"A {kind!r} event carries fields it may not have.", code="bad_event")
+        if any(len(v) > MAX_EVENT_TEXT for v in detail.values()):
+            raise BrokerError("A session event's text is too long.", code="bad_event")
+        live.events += 1
+        if live.events > MAX_EVENTS_PER_SESSION:
+            raise BrokerError("This session's log is full.", code="log_full")
+        assert link.technician is not None
+        self.storage.add_session_event(
+            SessionEvent(live.session_id, link.technician.email, time.time(), kind, detail)
+        )
 
     # ---- resuming ------------------------------------------------------------------
 
@@ -543,6 +593,16 @@ class SessionHub:
             live.timer.cancel()
             live.timer = None
         was_queued = live.row.state == "queued"
+        if live.paired and live.row.technician:
+            self.storage.add_session_event(
+                SessionEvent(
+                    live.session_id,
+                    live.row.technician,
+                    time.time(),
+                    "session_end",
+                    {"reason": reason, **({"by": _WHO[by]} if by else {})},
+                )
+            )
         self.storage.delete_session(live.session_id)
         message = CLOSE_MESSAGES.get(reason, "The session has ended.")
         if reason == "ended" and by:

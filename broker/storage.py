@@ -61,6 +61,15 @@ CREATE TABLE IF NOT EXISTS sessions (
     node TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS sessions_state ON sessions(state);
+CREATE TABLE IF NOT EXISTS session_events (
+    id INTEGER PRIMARY KEY,
+    session_id TEXT NOT NULL,
+    technician TEXT NOT NULL,
+    at DOUBLE PRECISION NOT NULL,
+    kind TEXT NOT NULL,
+    detail TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX IF NOT EXISTS session_events_session ON session_events(session_id, id);
 """
 
 
@@ -115,6 +124,19 @@ class SessionRow:
     node: str = ""
 
 
+@dataclass
+class SessionEvent:
+    """One line of a session's log as the technician's console reported it: chat,
+    permissions asked and answered, control started and ended (docs/protocol.md §4.6).
+    ``session_id`` outlives the session row, which goes when the session ends."""
+
+    session_id: str
+    technician: str
+    at: float
+    kind: str
+    detail: dict[str, str] = field(default_factory=dict)
+
+
 class Storage(Protocol):
     def close(self) -> None: ...
 
@@ -143,6 +165,10 @@ class Storage(Protocol):
     def delete_session(self, session_id: str) -> None: ...
     def list_sessions(self, state: str | None = None) -> list[SessionRow]: ...
     def nameplates_in_use(self) -> set[str]: ...
+
+    # session events
+    def add_session_event(self, event: SessionEvent) -> None: ...
+    def list_session_events(self, session_id: str) -> list[SessionEvent]: ...
 
 
 T = TypeVar("T")
@@ -310,3 +336,19 @@ class SqliteStorage:
     def nameplates_in_use(self) -> set[str]:
         rows = self._exec("SELECT nameplate FROM sessions WHERE nameplate IS NOT NULL")
         return {r["nameplate"] for r in rows}
+
+    # session events
+    def add_session_event(self, event: SessionEvent) -> None:
+        self._exec(
+            "INSERT INTO session_events(session_id, technician, at, kind, detail) "
+            "VALUES(?, ?, ?, ?, ?)",
+            (event.session_id, event.technician, event.at, event.kind, json.dumps(event.detail)),
+        )
+
+    def list_session_events(self, session_id: str) -> list[SessionEvent]:
+        rows = self._exec(
+            "SELECT session_id, technician, at, kind, detail FROM session_events "
+            "WHERE session_id = ? ORDER BY id",
+            (session_id,),
+        )
+        return [_row_to(SessionEvent, r, json_fields=("detail",)) for r in rows]

@@ -25,13 +25,14 @@ from common.errors import LifelineError, ProtocolError
 from common.protocol import Channel, MessageReceived
 from common.protocol.messages import Field, Schema, SchemaRegistry
 from common.transport import Ended, PeerSession
-from console.rights import RightChanged, Rights
+from console.rights import RightChanged, Rights, RightState
 from console.screen_view import ScreenView
 
 log = logging.getLogger("lifeline.console")
 
 MAX_CHAT = 4000
 MAX_CLIPBOARD = 200_000
+MAX_NOTE = 4000
 APPLET_MESSAGES = SchemaRegistry(
     Schema("screen_update", {"monitor": Field(int), "data": Field(bytes, 4 << 20)}),
     Schema("cursor", {"x": Field(int), "y": Field(int)}),
@@ -120,12 +121,18 @@ class TechnicianSession:
         change = self.rights.asking(action)
         if change is not None:
             self.session.send(Channel.CONTROL, {"t": "request", "action": action})
-            self.report(change)
+            self._right_changed(change)
 
     def say(self, text: str) -> None:
         text = text[:MAX_CHAT]
         self.session.send(Channel.CHAT, {"t": "chat", "text": text})
         self._chat("technician", text)
+
+    def save_note(self, text: str) -> None:
+        """The technician's notes on this session, kept in the broker's session log."""
+        text = text.strip()[:MAX_NOTE]
+        if text:
+            self.session.log_event("note", text=text)
 
     def send_input(self, message: dict[str, Any]) -> bool:
         """Sends one ``input`` message (without ``t``) while control is granted;
@@ -163,7 +170,7 @@ class TechnicianSession:
             event = await self.session.next_event()
             if isinstance(event, Ended):
                 for change in self.rights.end():
-                    self.report(change)
+                    self._right_changed(change, log=False)
                 self.report(event)
                 return
             if isinstance(event, MessageReceived):
@@ -197,7 +204,7 @@ class TechnicianSession:
                 message["action"], message["state"], message.get("reason") or ""
             )
             if change is not None:
-                self.report(change)
+                self._right_changed(change)
         elif t == "chat" and channel == Channel.CHAT:
             self._chat("customer", message["text"])
         elif t == "sysinfo" and channel == Channel.CONTROL:
@@ -213,4 +220,21 @@ class TechnicianSession:
     def _chat(self, sender: str, text: str) -> None:
         line = ChatLine(time.time(), sender, text)
         self.chat.append(line)
+        self.session.log_event("chat", by=sender, text=text)
         self.report(line)
+
+    def _right_changed(self, change: RightChanged, *, log: bool = True) -> None:
+        """Shows a right's new state and reports it to the broker's session log; the
+        broker records the session's end itself."""
+        if log:
+            state = "asked" if change.state == RightState.PENDING else str(change.state)
+            detail = {"action": change.action, "state": state}
+            self.session.log_event(
+                "permission", **detail, **({"reason": change.reason} if change.reason else {})
+            )
+            if change.action == "remote_control":
+                if change.state == RightState.GRANTED:
+                    self.session.log_event("control_start")
+                elif change.state == RightState.REVOKED:
+                    self.session.log_event("control_end", reason="revoked")
+        self.report(change)

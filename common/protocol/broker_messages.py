@@ -74,6 +74,7 @@ CLIENT_MESSAGES = SchemaRegistry(
     Schema("resume_proof", {"proof": Field(bytes, 64)}),
     Schema("handshake_failed", {}),
     Schema("end", {"reason": _S_OPT}),
+    Schema("session_event", {"kind": Field(str, 32), "detail": Field(dict, 8)}),
     Schema("ping", {}),
 )
 

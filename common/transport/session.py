@@ -99,10 +99,13 @@ class PeerSession:
         self._force_ack = False
         self._ack_timer: asyncio.TimerHandle | None = None
         self._resume_registered = False
+        self._log: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._tasks = [
             self._loop.create_task(self._read_loop()),
             self._loop.create_task(self._write_loop()),
         ]
+        if role == "console":
+            self._tasks.append(self._loop.create_task(self._log_loop()))
 
     # ---- ways in -------------------------------------------------------------------
 
@@ -223,9 +226,19 @@ class PeerSession:
             if isinstance(event, Ended):
                 raise SessionEnded(event.message, reason=event.reason)
 
+    def log_event(self, kind: str, **detail: str) -> None:
+        """Console: reports one event to the broker's session log (docs/protocol.md
+        §3.4: chat, permissions, control, notes), in order, after the session paired."""
+        if self.role == "console" and self.ended is None:
+            self._log.put_nowait({"t": "session_event", "kind": kind, "detail": detail})
+
     async def end(self) -> None:
         """Ends the session for both sides."""
         if self.ended is None:
+            if self._paired.done() and not self._paired.exception():
+                # What the session's log still holds goes first.
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._log.join(), 5.0)
             with contextlib.suppress(LifelineError):
                 await self.link.send({"t": "end"})
             with contextlib.suppress(asyncio.TimeoutError):
@@ -368,6 +381,18 @@ class PeerSession:
         if not self._paired.done():
             self._paired.set_result(None)
         self._dirty.set()
+
+    async def _log_loop(self) -> None:
+        await asyncio.shield(self._paired)
+        while self.ended is None:
+            message = await self._log.get()
+            while self.ended is None:
+                try:
+                    await self.link.send(message)
+                    break
+                except ConnectionFailed:  # the link is being replaced (resume)
+                    await asyncio.sleep(0.5)
+            self._log.task_done()
 
     async def _write_loop(self) -> None:
         while self.ended is None:

@@ -125,7 +125,59 @@ async def test_chat_sysinfo_and_the_end(
     tech.request_sysinfo()
     info = (await events.next(SystemInfo)).info
     assert info["cpu"]["cores"] >= 1
+    tech.save_note("Customer's printer driver reinstalled.")
     await controller.end()
     revoked = await events.next(RightChanged)
     assert (revoked.action, revoked.state) == ("system_info", RightState.REVOKED)
     await events.next(Ended)
+
+
+async def test_the_broker_keeps_the_sessions_log(
+    display: str, broker: Broker, pair: tuple[TechnicianSession, Any, Events]
+) -> None:
+    tech, controller, events = pair
+    tech.say("Hello Bob")
+    controller.say("Hi!")
+    await events.next(ChatLine, lambda e: e.sender == "customer")
+    tech.request("remote_control")
+    await allow(controller)
+    await events.next(RightChanged, lambda e: e.state == "granted")
+    await controller.revoke(Action.REMOTE_CONTROL)
+    await events.next(RightChanged, lambda e: e.state == "revoked")
+    tech.request("file_manager")
+    asked = await ui_event(controller, QuestionAsked)
+    await controller.answer(asked.question.id, False)
+    await events.next(RightChanged, lambda e: e.state == "denied")
+    tech.save_note("Reinstalled the printer driver.")
+    # A hostile or buggy console cannot write what the broker does not know.
+    tech.session.log_event("session_end", by="customer")
+    tech.session.log_event("chat", by="technician", text="x" * 5000)
+    await tech.end()
+    await events.next(Ended)
+    session_id = tech.session.session_id
+    assert session_id is not None
+
+    def logged() -> list[tuple[str, dict[str, str]]]:
+        return [(e.kind, e.detail) for e in broker.storage.list_session_events(session_id)]
+
+    async with asyncio.timeout(5):
+        while not logged() or logged()[-1][0] != "session_end":
+            await asyncio.sleep(0.05)
+    assert logged() == [
+        ("session_start", {"name": "Bob", "host": "bob-pc"}),
+        ("chat", {"by": "technician", "text": "Hello Bob"}),
+        ("chat", {"by": "customer", "text": "Hi!"}),
+        ("permission", {"action": "remote_control", "state": "asked"}),
+        ("permission", {"action": "remote_control", "state": "granted"}),
+        ("control_start", {}),
+        ("permission", {"action": "view_screen", "state": "granted"}),  # control shows it
+        ("permission", {"action": "remote_control", "state": "revoked"}),
+        ("control_end", {"reason": "revoked"}),
+        ("permission", {"action": "file_manager", "state": "asked"}),
+        ("permission", {"action": "file_manager", "state": "denied", "reason": "person"}),
+        ("note", {"text": "Reinstalled the printer driver."}),
+        ("session_end", {"reason": "ended", "by": "technician"}),
+    ]
+    assert {e.technician for e in broker.storage.list_session_events(session_id)} == {
+        "alice@example.test"
+    }
