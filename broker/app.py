@@ -20,7 +20,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from broker.accounts import AccountLocked, Accounts
+from broker.accounts import AccountLocked, Accounts, LoginResult
 from broker.config import BrokerConfig
 from broker.hub import Link, SessionHub
 from broker.permissions import PERMISSIONS
@@ -144,6 +144,10 @@ async def login(request: web.Request) -> web.Response:
         log.info("login failed for %s from %s: %s", email, _peer_ip(request), exc.code)
         return _error(401 if exc.code != "password_change_required" else 403, exc)
     log.info("login ok for %s", result.technician.email)
+    return _signed_in(result)
+
+
+def _signed_in(result: LoginResult) -> web.Response:
     return web.json_response(
         {
             "token": result.token,
@@ -176,7 +180,7 @@ async def change_password(request: web.Request) -> web.Response:
         return _error(401, exc)
     except ValueError as exc:
         return _error(400, BrokerError(str(exc), code="weak_password"))
-    return web.json_response({"token": result.token, "expires_at": result.expires_at})
+    return _signed_in(result)
 
 
 async def permissions(request: web.Request) -> web.Response:

@@ -78,6 +78,20 @@ def broker_error(code: str, message: str) -> BrokerError:
     return cls(message, code=code)
 
 
+def _login(data: dict[str, Any]) -> Login:
+    try:
+        tech = data["technician"]
+        return Login(
+            str(data["token"]),
+            float(data["expires_at"]),
+            str(tech["email"]),
+            str(tech["name"]),
+            str(tech["group"]),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ProtocolError("The server's sign-in answer is incomplete.") from exc
+
+
 def _connection_failed(exc: BaseException) -> LifelineError:
     if isinstance(exc, aiohttp.ClientConnectorCertificateError | ssl.SSLCertVerificationError):
         return CertificateMismatch()
@@ -161,17 +175,17 @@ class BrokerClient:
 
     async def login(self, email: str, password: str, totp: str | None = None) -> Login:
         data = await self._post("/v1/login", {"email": email, "password": password, "totp": totp})
-        tech = data["technician"]
-        return Login(data["token"], data["expires_at"], tech["email"], tech["name"], tech["group"])
+        return _login(data)
 
     async def change_password(
         self, email: str, password: str, new_password: str, totp: str | None = None
-    ) -> str:
+    ) -> Login:
+        """Changes the password (forced or not) and signs in with the new one."""
         data = await self._post(
             "/v1/password",
             {"email": email, "password": password, "new_password": new_password, "totp": totp},
         )
-        return str(data["token"])
+        return _login(data)
 
     async def connect(self, role: str, token: str | None = None) -> ControlLink:
         """Opens a WebSocket link and says hello."""

@@ -91,8 +91,8 @@ async def test_forced_password_change(broker: Broker, client: BrokerClient, tech
     with pytest.raises(Exception) as weak:
         await client.change_password(tech.email, PASSWORD, "short")
     assert "at least 8 characters" in str(weak.value)
-    token = await client.change_password(tech.email, PASSWORD, "a-new-secret-99")
-    assert token
+    changed = await client.change_password(tech.email, PASSWORD, "a-new-secret-99")
+    assert changed.token and changed.email == tech.email and changed.name == tech.name
     assert (await client.login(tech.email, "a-new-secret-99")).token
 
 
