@@ -15,6 +15,16 @@ Messages (docs/protocol.md, "Application messages"):
                                {"t": "sysinfo", "info": {...}}
     both ways, CHAT:           {"t": "chat", "text": str}
     both ways, CONTROL:        {"t": "clipboard", "text": str}   (while clipboard_sync)
+
+Inactivity: the session ends by itself (every right revoked, the technician gets the
+usual end, the window an :class:`InactivityEnded`) after :attr:`inactivity_timeout`
+seconds without *activity*: a console message the applet accepts (chat, a request,
+input even if dropped, a keyframe request, system information, clipboard), a screen
+update actually sent while the screen is viewed, or the person acting in the applet
+(answering, revoking, chatting, sharing the clipboard). Pings and refused messages do
+not count, and neither does the person using their computer on their own: that says
+nothing about whether anyone is still helping them (while the screen is viewed, their
+work shows as screen updates anyway).
 """
 
 from __future__ import annotations
@@ -23,6 +33,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +51,8 @@ from common.transport import Ended, PeerSession
 
 log = logging.getLogger("lifeline.applet")
 
+#: Without activity for this long (seconds), the session ends by itself.
+DEFAULT_INACTIVITY_TIMEOUT = 15 * 60.0
 MAX_CHAT = 4000
 MAX_INPUT_TEXT = 256
 #: Clipboard text, in characters (at most 4 bytes each once encoded: under one record).
@@ -93,6 +106,43 @@ class ClipboardReceived:
     text: str
 
 
+@dataclass(frozen=True)
+class InactivityEnded(Ended):
+    """The session ended by itself after ``after`` seconds without activity."""
+
+    after: float
+
+
+def policy_inactivity_timeout(policy: dict[str, Any], default: float) -> float:
+    """The signed policy's ``inactivity_timeout`` (seconds, positive) when it carries
+    one, else ``default``."""
+    value = policy.get("inactivity_timeout")
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        log.warning("ignored the policy's inactivity_timeout %r", value)
+        return default
+    return float(value)
+
+
+class _WatchedLink:
+    """The session as the screen streamer sees it, noting each update it sends."""
+
+    def __init__(self, session: PeerSession, on_update: Callable[[], None]) -> None:
+        self._session = session
+        self._on_update = on_update
+
+    def send(self, channel: Channel, message: dict[str, object]) -> None:
+        self._session.send(channel, message)
+        self._on_update()
+
+    def writable(self, channel: Channel) -> bool:
+        return self._session.writable(channel)
+
+    async def wait_writable(self, channel: Channel) -> None:
+        await self._session.wait_writable(channel)
+
+
 UiEvent = QuestionAsked | QuestionClosed | RightsChanged | ChatReceived | ClipboardReceived | Ended
 
 
@@ -104,7 +154,10 @@ class AppletController:
         injector: Injector | None = None,
         cursor: CursorSource | None = None,
         damage: DamageWatch | None = None,
+        *,
+        inactivity_timeout: float = DEFAULT_INACTIVITY_TIMEOUT,
     ) -> None:
+        """``inactivity_timeout`` applies unless the signed policy sets its own."""
         policy = session.policy or {}
         technician = str(policy.get("technician", {}).get("name") or "Your technician")
         self.session = session
@@ -113,8 +166,16 @@ class AppletController:
         if not monitors:
             raise LifelineError("No screen was found to share.")
         self.monitor = monitors[0]
+        self.inactivity_timeout = policy_inactivity_timeout(policy, inactivity_timeout)
+        #: When something last happened (time.monotonic()); see the module's docstring.
+        self.last_activity = time.monotonic()
+        self._ending: Ended | None = None
         self.streamer = ScreenStreamer(
-            session, capturer, self.monitor, on_failure=self._streaming_failed, damage=damage
+            _WatchedLink(session, self._active),
+            capturer,
+            self.monitor,
+            on_failure=self._streaming_failed,
+            damage=damage,
         )
         self.cursor = CursorStreamer(session, cursor, self.monitor) if cursor else None
         self.injector = injector
@@ -127,24 +188,33 @@ class AppletController:
 
     def start(self) -> None:
         loop = asyncio.get_running_loop()
-        self._tasks = [loop.create_task(self._receive()), loop.create_task(self._expire())]
+        self.last_activity = time.monotonic()
+        self._tasks = [
+            loop.create_task(self._receive()),
+            loop.create_task(self._expire()),
+            loop.create_task(self._end_when_idle()),
+        ]
 
     # ---- the person's intents ------------------------------------------------------
 
     async def answer(self, question_id: int, allow: bool) -> None:
+        self._active()
         await self._apply(self.consent.answer(question_id, allow, time.monotonic()))
         self.events.put_nowait(QuestionClosed(question_id))
 
     async def revoke(self, action: Action) -> None:
+        self._active()
         await self._apply(self.consent.revoke(action))
 
     def say(self, text: str) -> None:
+        self._active()
         self.session.send(Channel.CHAT, {"t": "chat", "text": text[:MAX_CHAT]})
 
     def share_clipboard(self, text: str) -> None:
         """The person copied ``text``; it goes to the technician only while clipboard
         sharing is granted, and only if it fits in one message."""
         if self.consent.granted(Action.CLIPBOARD_SYNC) and len(text) <= MAX_CLIPBOARD:
+            self._active()
             self.session.send(Channel.CONTROL, {"t": "clipboard", "text": text})
 
     def pause_input(self, paused: bool) -> None:
@@ -182,11 +252,13 @@ class AppletController:
                     await self._apply(self.consent.revoke_all())
                     await self._stop_screen()
                 finally:
-                    self.events.put_nowait(event)  # the window must always learn of it
+                    # The window must always learn of it, and of why when we ended it.
+                    self.events.put_nowait(self._ending or event)
                 return
             if isinstance(event, MessageReceived):
                 try:
                     await self._on_message(event.channel, event.message)
+                    self._active()  # accepted: the technician is there
                 except ProtocolError as exc:
                     # A misbehaving console is told why, and nothing changes.
                     log.warning("refused a console message: %s", exc)
@@ -241,6 +313,25 @@ class AppletController:
             for question_id in closed:
                 self.events.put_nowait(QuestionClosed(question_id))
             await self._apply(changes)
+
+    def _active(self) -> None:
+        self.last_activity = time.monotonic()
+
+    async def _end_when_idle(self) -> None:
+        # Sleeps until the deadline, then again until the deadline it has moved to.
+        while True:
+            left = self.last_activity + self.inactivity_timeout - time.monotonic()
+            if left <= 0:
+                break
+            await asyncio.sleep(left)
+        log.info("ending the session: nothing happened for %.0f s", self.inactivity_timeout)
+        minutes = max(1, round(self.inactivity_timeout / 60))
+        self._ending = InactivityEnded(
+            "inactive",
+            f"The session ended after {minutes} min without activity.",
+            self.inactivity_timeout,
+        )
+        await self.end()
 
     def _inject(self, message: dict[str, Any]) -> None:
         """Remote input: only while control is granted, no question is on screen and

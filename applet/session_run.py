@@ -9,7 +9,8 @@ window must show arrives through ``report``, called on the session thread with:
 * :class:`CodeRejected` — the code was wrong or expired: ask for it again;
 * :class:`Failed` — the server could not be reached or the session could not start;
 * the controller's events (:mod:`applet.controller`), the last of which is
-  :class:`~common.transport.Ended`.
+  :class:`~common.transport.Ended` (an :class:`~applet.controller.InactivityEnded`
+  when nothing happened for too long).
 
 Exactly one of :class:`CodeRejected`, :class:`Failed` or ``Ended`` ends every run.
 """
@@ -29,7 +30,7 @@ from typing import Any
 
 from applet.capture import Capturer, MssCapturer
 from applet.consent import Action
-from applet.controller import AppletController, UiEvent
+from applet.controller import DEFAULT_INACTIVITY_TIMEOUT, AppletController, UiEvent
 from applet.cursor import CursorSource, open_cursor_source
 from applet.injector import Injector, open_injector
 from common.crypto.code import SessionCode
@@ -87,12 +88,16 @@ class AppletRun:
         capturer_factory: Callable[[], Capturer] = MssCapturer,
         injector_factory: Callable[[], Injector | None] = open_injector,
         cursor_factory: Callable[[], CursorSource | None] = open_cursor_source,
+        inactivity_timeout: float = DEFAULT_INACTIVITY_TIMEOUT,
     ) -> None:
+        """``inactivity_timeout``: seconds without activity before the session ends by
+        itself, unless the signed policy sets its own (:class:`AppletController`)."""
         self.broker = broker
         self._report = report
         self._capturer_factory = capturer_factory
         self._injector_factory = injector_factory
         self._cursor_factory = cursor_factory
+        self.inactivity_timeout = inactivity_timeout
         self._loop: asyncio.AbstractEventLoop | None = None
         self._main: asyncio.Task[None] | None = None
         self._controller: AppletController | None = None
@@ -227,7 +232,14 @@ class AppletRun:
                 damage = await asyncio.to_thread(X11DamageWatch)
             except OSError as exc:
                 log.info("no damage reports: the screen is grabbed 30 times a second: %s", exc)
-        controller = AppletController(session, capturer, injector, cursor, damage)
+        controller = AppletController(
+            session,
+            capturer,
+            injector,
+            cursor,
+            damage,
+            inactivity_timeout=self.inactivity_timeout,
+        )
         try:
             controller.start()
             self._controller = controller

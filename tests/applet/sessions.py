@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from applet.capture import MssCapturer
-from applet.controller import AppletController, UiEvent
+from applet.controller import DEFAULT_INACTIVITY_TIMEOUT, AppletController, UiEvent
 from applet.cursor import CursorSource
 from applet.injector import Injector
 from broker.app import Broker
@@ -25,10 +25,13 @@ async def controller_session(
     login: Login,
     injector: Injector | None = None,
     cursor: CursorSource | None = None,
+    inactivity_timeout: float = DEFAULT_INACTIVITY_TIMEOUT,
 ) -> AsyncIterator[tuple[PeerSession, AppletController]]:
     async with BrokerClient(address(broker)) as applet_client:
         console, applet = await paired_sessions(client, applet_client, login.token)
-        controller = AppletController(applet, MssCapturer(), injector, cursor)
+        controller = AppletController(
+            applet, MssCapturer(), injector, cursor, inactivity_timeout=inactivity_timeout
+        )
         controller.start()
         try:
             yield console, controller

@@ -15,9 +15,11 @@ from applet.controller import (
     AppletController,
     ChatReceived,
     ClipboardReceived,
+    InactivityEnded,
     QuestionAsked,
     QuestionClosed,
     RightsChanged,
+    policy_inactivity_timeout,
 )
 from broker.app import Broker
 from common.codec import ScreenDecoder
@@ -243,3 +245,101 @@ async def test_the_clipboard_flows_only_while_shared(
                 assert event.message["t"] != "clipboard"
                 if event.message["t"] == "chat":
                     break
+
+
+async def ended_event(controller: AppletController, timeout: float = 10) -> Ended:
+    async with asyncio.timeout(timeout):
+        while not isinstance(event := await controller.events.get(), Ended):
+            pass
+    return event
+
+
+async def test_a_session_without_activity_ends_and_takes_every_right_back(
+    display: str, broker: Broker, client: BrokerClient, login: Login
+) -> None:
+    async with controller_session(broker, client, login, inactivity_timeout=0.6) as (
+        console,
+        controller,
+    ):
+        console.send(Channel.CONTROL, {"t": "request", "action": "system_info"})
+        asked = await ui_event(controller, QuestionAsked)
+        await controller.answer(asked.question.id, True)
+        assert (await control_reply(console))["state"] == "granted"
+        for _ in range(3):
+            console.ping()  # the link's own probes are not activity
+            await asyncio.sleep(0.1)
+        ended = await ended_event(controller)
+        assert isinstance(ended, InactivityEnded)
+        assert (ended.reason, ended.after) == ("inactive", 0.6)
+        assert not controller.consent.granted(Action.SYSTEM_INFO)
+        # The technician is told the right went, then gets the usual end.
+        revoked = await control_reply(console)
+        assert (revoked["action"], revoked["state"]) == ("system_info", "revoked")
+        async with asyncio.timeout(10):
+            while not isinstance(event := await console.next_event(), Ended):
+                pass
+        assert event.reason == "ended"
+        assert controller.session.ended is not None
+
+
+async def test_activity_on_either_side_keeps_the_session_alive(
+    display: str, broker: Broker, client: BrokerClient, login: Login
+) -> None:
+    async with controller_session(broker, client, login, inactivity_timeout=0.8) as (
+        console,
+        controller,
+    ):
+        started = asyncio.get_running_loop().time()
+        for n in range(8):  # 2.4 s: three times the timeout
+            if n % 2:
+                console.send(Channel.CHAT, {"t": "chat", "text": f"still there? {n}"})
+            else:
+                controller.say(f"yes {n}")
+            await asyncio.sleep(0.3)
+        assert controller.session.ended is None
+        assert not any(isinstance(e, Ended) for e in _drain(controller))
+        # Then silence: it ends, about one timeout after the last message.
+        ended = await ended_event(controller)
+        assert isinstance(ended, InactivityEnded)
+        assert asyncio.get_running_loop().time() - started >= 2.4
+
+
+async def test_screen_updates_sent_while_viewed_are_activity(
+    display: str, broker: Broker, client: BrokerClient, login: Login
+) -> None:
+    clock = "while :; do date +%N; sleep 0.05; done"  # the screen changes all the time
+    ticking = ["xterm", "-geometry", "40x5+0+400", "-e", "sh", "-c", clock]
+    with running(ticking, display):
+        async with controller_session(broker, client, login, inactivity_timeout=0.8) as (
+            console,
+            controller,
+        ):
+            console.send(Channel.CONTROL, {"t": "request", "action": "view_screen"})
+            asked = await ui_event(controller, QuestionAsked)
+            await controller.answer(asked.question.id, True)
+            updates = 0
+            async with asyncio.timeout(10):
+                deadline = asyncio.get_running_loop().time() + 2.4
+                while asyncio.get_running_loop().time() < deadline:
+                    event = await console.next_message()
+                    updates += event.message["t"] == "screen_update"
+            assert updates > 10
+            assert controller.session.ended is None
+            assert not any(isinstance(e, Ended) for e in _drain(controller))
+            # Once the view is taken back, nothing is sent: the session ends.
+            await controller.revoke(Action.VIEW_SCREEN)
+            assert isinstance(await ended_event(controller), InactivityEnded)
+
+
+def _drain(controller: AppletController) -> list[object]:
+    events = []
+    while not controller.events.empty():
+        events.append(controller.events.get_nowait())
+    return events
+
+
+def test_the_policy_may_set_the_timeout() -> None:
+    assert policy_inactivity_timeout({}, 900.0) == 900.0
+    assert policy_inactivity_timeout({"inactivity_timeout": 300}, 900.0) == 300.0
+    for bad in (0, -5, "600", True, None, [60]):
+        assert policy_inactivity_timeout({"inactivity_timeout": bad}, 900.0) == 900.0
