@@ -21,6 +21,8 @@ BENCHMARKS: dict[str, str] = {
     "codec": "benchmarks.codec",
     "screen": "benchmarks.screen",
     "glass_to_glass": "benchmarks.glass_to_glass",
+    "console_paint": "benchmarks.console_paint",
+    "input_round_trip": "benchmarks.input_round_trip",
 }
 
 
