@@ -196,12 +196,24 @@
         <translation>Partager votre presse-papiers</translation>
     </message>
     <message>
+        <source>To let your technician see your screen, open System Settings → Privacy &amp; Security → Screen Recording, turn on Lifeline, then quit Lifeline and open it again.</source>
+        <translation>Pour que votre technicien puisse voir votre écran, ouvrez Réglages Système → Confidentialité et sécurité → Enregistrement de l’écran, activez Lifeline, puis quittez Lifeline et rouvrez-le.</translation>
+    </message>
+    <message>
+        <source>To let your technician use your mouse and keyboard, open System Settings → Privacy &amp; Security → Accessibility, turn on Lifeline, then quit Lifeline and open it again.</source>
+        <translation>Pour que votre technicien puisse utiliser votre souris et votre clavier, ouvrez Réglages Système → Confidentialité et sécurité → Accessibilité, activez Lifeline, puis quittez Lifeline et rouvrez-le.</translation>
+    </message>
+    <message>
         <source>{technician} wants to {action}.</source>
         <translation>{technician} souhaite {action}.</translation>
     </message>
     <message>
         <source>{technician} asks for permission to do all of this for the rest of the session:</source>
         <translation>{technician} demande l’autorisation de faire tout ceci jusqu’à la fin de la session :</translation>
+    </message>
+    <message>
+        <source>The session ended because nothing happened for {minutes} min. Your technician can no longer see or control this computer. If you still need help, ask them for a new code.</source>
+        <translation>La session s’est terminée car il ne s’est rien passé pendant {minutes} min. Votre technicien ne peut plus voir ni contrôler cet ordinateur. Si vous avez encore besoin d’aide, demandez-lui un nouveau code.</translation>
     </message>
 </context>
 </TS>

@@ -20,6 +20,7 @@ from applet.consent import Action, Change, Denied, Granted, Revoked
 from applet.controller import (
     ChatReceived,
     ClipboardReceived,
+    InactivityEnded,
     QuestionAsked,
     QuestionClosed,
     RightsChanged,
@@ -68,6 +69,8 @@ class AppletShell(QObject):
         self.session_window = SessionWindow(TakeBackHotkey.LABEL)
         self.indicator = ScreenIndicator()
         self.chat: ChatWindow | None = None
+        # Why the session ended, when the person must be told (nothing happened).
+        self.notice: QMessageBox | None = None
         self.prompts: dict[int, PermissionPrompt] = {}
         self.granted: set[Action] = set()
         self._digits = ""
@@ -165,7 +168,7 @@ class AppletShell(QObject):
         if sys.platform == "darwin":  # what macOS needs the person to switch on
             from applet.macos_permissions import missing_permissions
 
-            for help_text in missing_permissions():
+            for help_text in map(wording.macos_help, missing_permissions()):
                 self.chat.note(help_text)
                 QMessageBox.information(self.session_window, "Lifeline", help_text)
         try:
@@ -243,7 +246,16 @@ class AppletShell(QObject):
             if window is not None:
                 window.hide()
         self.session_window.hide()
-        self._finish(0)
+        if isinstance(event, InactivityEnded):
+            # They may have walked away: the reason waits for them, then the applet goes.
+            self.notice = QMessageBox(
+                QMessageBox.Icon.Information, "Lifeline", wording.inactivity_notice(event.after)
+            )
+            self.notice.finished.connect(lambda _result: self._finish(0))
+            self.notice.show()
+            self.notice.raise_()
+        else:
+            self._finish(0)
 
     def close_windows(self) -> None:
         """Deletes every window now (before the application object goes)."""
@@ -252,6 +264,7 @@ class AppletShell(QObject):
             self.indicator,
             self.code_window,
             self.session_window,
+            self.notice,
             *self.prompts.values(),
         ]
         for window in windows:
@@ -260,6 +273,7 @@ class AppletShell(QObject):
                 window.deleteLater()
         self.prompts.clear()
         self.chat = None
+        self.notice = None
         QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
     def _finish(self, status: int) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 
+from applet import macos_permissions
 from applet.consent import Action
 
 _CONTEXT = "Wording"
@@ -25,6 +26,21 @@ _GRANTED = {
     Action.FILE_MANAGER: QT_TRANSLATE_NOOP("Wording", "Browse and transfer your files"),
     Action.SYSTEM_INFO: QT_TRANSLATE_NOOP("Wording", "See information about this computer"),
     Action.CLIPBOARD_SYNC: QT_TRANSLATE_NOOP("Wording", "Share your clipboard"),
+}
+
+# The help of applet/macos_permissions.py (Qt-free), repeated here for lupdate, which
+# reads only applet/ui; tests/applet/ui/test_translation.py keeps both the same.
+_MACOS_HELP = {
+    macos_permissions.SCREEN_RECORDING_HELP: QT_TRANSLATE_NOOP(
+        "Wording",
+        "To let your technician see your screen, open System Settings → Privacy & Security → "
+        "Screen Recording, turn on Lifeline, then quit Lifeline and open it again.",
+    ),
+    macos_permissions.ACCESSIBILITY_HELP: QT_TRANSLATE_NOOP(
+        "Wording",
+        "To let your technician use your mouse and keyboard, open System Settings → Privacy & "
+        "Security → Accessibility, turn on Lifeline, then quit Lifeline and open it again.",
+    ),
 }
 
 
@@ -50,6 +66,22 @@ def question_text(technician: str, actions: tuple[Action, ...]) -> str:
         ).format(technician=technician)
         + listed
     )
+
+
+def inactivity_notice(after: float) -> str:
+    """What the person reads when the session ended by itself after ``after`` seconds
+    without activity (rounded to whole minutes, at least one)."""
+    return QCoreApplication.translate(
+        "Wording",
+        "The session ended because nothing happened for {minutes} min. Your technician can "
+        "no longer see or control this computer. If you still need help, ask them for a "
+        "new code.",
+    ).format(minutes=max(1, round(after / 60)))
+
+
+def macos_help(text: str) -> str:
+    """One of :mod:`applet.macos_permissions`' help texts, translated."""
+    return QCoreApplication.translate(_CONTEXT, str(_MACOS_HELP.get(text, text)))
 
 
 def grouped_digits(digits: str) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from applet.launch import LaunchSettings
@@ -110,6 +110,48 @@ async def test_a_wrong_code_asks_again(
         assert "code" in shell.code_window.error.text().lower()
         assert shell.code_window.digits == wrong.digits
         assert not shell.session_window.isVisible()
+    finally:
+        shell.run.end()
+        shell.run.join(10)
+        shell.close_windows()
+        await console.close()
+
+
+async def test_a_session_without_activity_ends_and_says_why(
+    display: str, qtbot: QtBot, broker: Broker, client: BrokerClient, login: Login
+) -> None:
+    console = await PeerSession.create(client, login.token)
+    assert console.code is not None
+    shell = AppletShell(
+        LaunchSettings(console.code, address(broker), None), local_input=lambda: None
+    )
+    shell.run.inactivity_timeout = 1.0
+    finished: list[int] = []
+    shell.finished.connect(finished.append)
+    try:
+        shell.start()
+        await console.wait_open(20)
+        console.send(Channel.CONTROL, {"t": "request", "action": "system_info"})
+        prompt = await until(lambda: next(iter(shell.prompts.values()), None))
+        qtbot.mouseClick(prompt.allow_button, Qt.MouseButton.LeftButton)
+        assert (await reply(console, "permission"))["state"] == "granted"
+
+        # Nobody does anything: the right goes, the technician gets the end…
+        assert (await reply(console, "permission"))["state"] == "revoked"
+        async with asyncio.timeout(10):
+            while not isinstance(await console.next_event(), Ended):
+                pass
+        # …and the person finds the reason on screen, every other window closed.
+        notice = await until(lambda: shell.notice is not None and shell.notice.isVisible())
+        assert notice and shell.notice is not None
+        assert "nothing happened for 1 min" in shell.notice.text()
+        assert not shell.session_window.isVisible() and not shell.prompts
+        assert finished == []  # the applet goes once they have read it
+        qtbot.mouseClick(
+            shell.notice.button(QMessageBox.StandardButton.Ok), Qt.MouseButton.LeftButton
+        )
+        await until(lambda: finished)
+        assert finished == [0]
     finally:
         shell.run.end()
         shell.run.join(10)

@@ -12,7 +12,8 @@ import pytest
 from PySide6.QtCore import QCoreApplication, QLocale
 from pytestqt.qtbot import QtBot
 
-from applet.ui import translation
+from applet import macos_permissions
+from applet.ui import translation, wording
 from applet.ui.session_window import SessionWindow
 
 TS = translation.TRANSLATIONS / "lifeline_fr.ts"
@@ -46,6 +47,13 @@ def test_lang_fr_translates_the_windows(qtbot: QtBot) -> None:
         window.joined("Alice", "123456")
         assert window.status.text() == "Alice a rejoint la session"
         assert window.end_button.text() == "&Terminer la session"
+        assert wording.inactivity_notice(900).startswith(
+            "La session s’est terminée car il ne s’est rien passé pendant 15 min."
+        )
+        assert "Enregistrement de l’écran" in wording.macos_help(
+            macos_permissions.SCREEN_RECORDING_HELP
+        )
+        assert "Accessibilité" in wording.macos_help(macos_permissions.ACCESSIBILITY_HELP)
     finally:
         for t in set(app.findChildren(translation.QTranslator)) - before:
             app.removeTranslator(t)
@@ -66,3 +74,17 @@ def test_the_language_is_lang_else_the_system_locale(
 ) -> None:
     monkeypatch.setattr(translation.QLocale, "system", staticmethod(lambda: QLocale(system)))
     assert translation.choose_language(requested) == chosen
+
+
+def test_the_macos_help_is_translated_from_its_one_english_text() -> None:
+    # wording repeats macos_permissions' texts for lupdate: a change to one must reach both.
+    assert wording._MACOS_HELP
+    for english, marked in wording._MACOS_HELP.items():
+        assert marked == english
+    assert set(wording._MACOS_HELP) == {
+        macos_permissions.SCREEN_RECORDING_HELP,
+        macos_permissions.ACCESSIBILITY_HELP,
+    }
+    assert wording.inactivity_notice(20).startswith(
+        "The session ended because nothing happened for 1 min."
+    )
