@@ -1,13 +1,14 @@
 """The person's own keyboard and mouse: the take-back hotkey, and pausing remote input
 while they use them. One backend per OS behind :class:`LocalInputWatch`.
 
-* The **take-back hotkey** (:data:`TakeBackHotkey.LABEL`) revokes remote control at once.
-  It is grabbed from the OS, so it works whatever window has focus and while the
-  technician is typing (their held modifiers do not stop it).
+* The **take-back hotkey** (:data:`TakeBackHotkey.LABEL`: Ctrl+Alt+Pause, on macOS
+  Control+Option+Esc) revokes remote control at once. It is taken from the OS, so it
+  works whatever window has focus and while the technician is typing (their held
+  modifiers do not stop it).
 * **Local activity**: where the OS can tell the person's input from injected input
   (X11: XInput2 source devices; Windows: the injected-event flag of low-level hooks;
-  macOS: the event source), any local input pauses remote input until the person has
-  been still for :data:`QUIET_AFTER` seconds.
+  macOS: the source process and state table of Quartz events), any local input pauses
+  remote input until the person has been still for :data:`QUIET_AFTER` seconds.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ QUIET_AFTER = 1.0
 
 
 class TakeBackHotkey:
-    LABEL = "Ctrl+Alt+Pause"
+    #: Mac keyboards have no Pause key (applet/local_input_macos.py).
+    LABEL = "Control+Option+Esc" if sys.platform == "darwin" else "Ctrl+Alt+Pause"
 
 
 class LocalInputWatch(Protocol):
@@ -69,6 +71,8 @@ def open_local_input() -> LocalInputWatch | None:
         from applet.local_input_windows import WindowsLocalInput
 
         return WindowsLocalInput()
-    # macOS: not built yet (a CGEventTap with kCGEventSourceStateID would tell the
-    # person's events from ours); the session goes on with Revoke and End session.
+    if sys.platform == "darwin":
+        from applet.local_input_macos import MacLocalInput
+
+        return MacLocalInput()
     return None
