@@ -134,3 +134,55 @@ def web_page(width: int, lines: int, seed: int = 17) -> NDArray[np.uint8]:
             width // 2, photo_height, seed + index
         )
     return page
+
+
+TERMINAL_BACKGROUND = (0, 0, 0)
+#: xterm's default foreground (grey85) and the inks of its log levels, B G R.
+TERMINAL_INKS = ((217, 217, 217), (0, 205, 0), (205, 205, 0), (0, 205, 205), (0, 0, 205))
+
+
+def terminal_page(width: int, lines: int, seed: int = 19) -> NDArray[np.uint8]:
+    """A tall BGRA image of a terminal's log: light grey text on black with a coloured
+    word on most lines, antialiased the way a terminal's fonts are (each glyph blurred
+    and placed at a fraction of a pixel, blended towards its ink): a hundred or more
+    colours in a 64×64 tile, several hundred in a whole line, like a real xterm."""
+    rng = np.random.default_rng(seed)
+    font = glyphs().astype(np.float32)
+    # Blur every glyph once, then four sub-pixel placements of each.
+    kernel = np.array([0.2, 0.6, 0.2], np.float32)
+    padded = np.pad(font, ((0, 0), (1, 1), (2, 2)))
+    tall = sum(k * padded[:, i : i + GLYPH_HEIGHT, :] for i, k in enumerate(kernel))
+    blurred = sum(k * tall[:, :, i : i + GLYPH_WIDTH + 2] for i, k in enumerate(kernel))
+    placements = []
+    for fraction in np.arange(8) / 8:
+        shifted = (1 - fraction) * blurred[:, :, 1:-1] + fraction * blurred[:, :, :-2]
+        for rise in (0.0, 0.3):  # and a fraction of a row
+            risen = shifted.copy()
+            risen[:, 1:] = (1 - rise) * shifted[:, 1:] + rise * shifted[:, :-1]
+            placements.append(np.clip(1.2 * risen, 0, 1))
+    coverage = np.stack(placements)  # placement × glyph × rows × columns
+    page = np.empty((lines * LINE_HEIGHT, width, 4), np.uint8)
+    page[..., :3] = TERMINAL_BACKGROUND
+    page[..., 3] = 255
+    background = np.array(TERMINAL_BACKGROUND, np.float32)
+    inks = np.array(TERMINAL_INKS, np.float32)
+    columns = (width - 2 * GLYPH_WIDTH) // GLYPH_WIDTH
+    for line in range(lines):
+        length = int(rng.integers(20, columns))
+        text = rng.integers(1, 95, length)
+        text[rng.random(length) < 0.18] = 0
+        ink_of = np.zeros(length, np.intp)
+        level = int(rng.integers(0, len(TERMINAL_INKS)))
+        ink_of[13:18] = level  # the log level, after a time stamp
+        start = int(rng.integers(20, max(21, length - 8)))
+        ink_of[start : start + 8] = int(rng.integers(0, len(TERMINAL_INKS)))  # a path
+        top = line * LINE_HEIGHT + 2
+        for col, g in enumerate(text):
+            if g == 0:
+                continue
+            x = GLYPH_WIDTH + col * GLYPH_WIDTH
+            cover = coverage[int(rng.integers(0, len(coverage))), g][..., None]
+            ink = inks[ink_of[col]]
+            cell = page[top : top + GLYPH_HEIGHT, x : x + GLYPH_WIDTH, :3]
+            cell[:] = np.rint(background + cover * (ink - background)).astype(np.uint8)
+    return page

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
-from benchmarks.synthetic_screens import photo, text_page
+from benchmarks.synthetic_screens import photo, terminal_page, text_page
 from common.codec import video_regions as vr
 from common.codec.damage import TILE, TileDamage
 from common.codec.frame_words import FrameWords
@@ -37,24 +37,60 @@ def tiles(shape: tuple[int, int], *boxes: tuple[int, int, int, int]) -> Tiles:
     return mask
 
 
+def moving(regions: VideoRegions, frame: NDArray[np.uint8], damaged: Tiles) -> None:
+    """Damages `damaged` in as many updates as it takes to count as moving."""
+    for _ in range(vr.MOTION_UPDATES):
+        regions.observe(frame, damaged)
+
+
 def test_only_colourful_tiles_of_a_many_colour_rectangle_are_candidates() -> None:
     regions = regions_for(512, 256)
     frame = screen(512, 256, (1, 1, 3, 3))
     damaged = tiles((4, 8), (0, 0, 4, 4))
+    moving(regions, frame, damaged)
     found = regions.candidates(frame, damaged, [((0, 0, 256, 256), None)])
     assert np.array_equal(found, tiles((4, 8), (1, 1, 3, 3)))
 
 
-def test_rectangles_of_few_colours_need_sustained_motion() -> None:
+def test_colourful_tiles_need_sustained_motion() -> None:
     regions = regions_for(256, 256)
     frame = screen(256, 256, (0, 0, 2, 2))
     damaged = tiles((4, 4), (0, 0, 2, 2))
     for _ in range(vr.MOTION_UPDATES - 1):
         regions.observe(frame, damaged)
-        assert not regions.candidates(frame, damaged, [((0, 0, 128, 128), 200)]).any()
+        assert not regions.candidates(frame, damaged, [((0, 0, 128, 128), None)]).any()
     regions.observe(frame, damaged)
-    assert regions.candidates(frame, damaged, [((0, 0, 128, 128), 200)]).all(where=damaged)
-    assert not regions.candidates(frame, damaged, [((0, 0, 128, 128), vr.MOTION_COLOURS)]).any()
+    assert np.array_equal(regions.candidates(frame, damaged, [((0, 0, 128, 128), None)]), damaged)
+    # A rectangle of few colours cannot hold a colourful tile: it is not even looked at.
+    assert not regions.candidates(frame, damaged, [((0, 0, 128, 128), vr.EDGE_COLOURS)]).any()
+    regions.observe(frame, tiles((4, 4)))  # an update without damage there: still again
+    regions.observe(frame, damaged)
+    assert not regions.candidates(frame, damaged, [((0, 0, 128, 128), None)]).any()
+
+
+def test_coloured_antialiased_text_is_never_a_candidate() -> None:
+    regions = regions_for(1024, 512)
+    frame = terminal_page(1024, 30)[:512]
+    damaged = np.ones((8, 16), np.bool_)
+    moving(regions, frame, damaged)
+    rectangles = [((x, y, x + 128, y + 128), None) for x in range(0, 1024, 128) for y in (0, 256)]
+    assert not regions.candidates(frame, damaged, rectangles).any()
+    colours = vr._quarter_colours(frame, *np.nonzero(damaged))
+    assert 64 < colours.max() <= vr.QUARTER_COLOURS  # antialiased, yet text
+
+
+def test_the_edge_of_a_video_joins_by_a_lower_bar() -> None:
+    """A video that covers 24 rows of a tile row (a quarter's 768 pixels) and 16 of
+    another (512 pixels): those tiles join the region, the text beside stays out."""
+    regions = regions_for(512, 320)
+    frame = screen(512, 320)
+    frame[40:208, 128:384] = photo(256, 168)
+    damaged = tiles((5, 8), (2, 0, 6, 4))
+    moving(regions, frame, damaged)
+    found = regions.candidates(frame, damaged, [((128, 0, 384, 256), None)])
+    assert np.array_equal(found, tiles((5, 8), (2, 0, 6, 4)))
+    frame[40:208, 128:384] = screen(512, 320)[40:208, 128:384]  # text where it was
+    assert not regions.candidates(frame, damaged, [((128, 0, 384, 256), None)]).any()
 
 
 def test_nearby_candidates_grow_a_region_and_far_ones_start_another() -> None:
