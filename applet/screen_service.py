@@ -24,6 +24,7 @@ from typing import Protocol
 
 from applet.capture import Capturer, Monitor
 from common.codec import ScreenEncoder
+from common.codec.h264 import CRF
 from common.protocol import Channel
 
 log = logging.getLogger("lifeline.applet")
@@ -59,7 +60,11 @@ class ScreenStreamer:
         fps: float = DEFAULT_FPS,
         on_failure: Callable[[Exception], None] | None = None,
         damage: DamageWatch | None = None,
+        video: bool = True,
+        crf: int = CRF,
     ) -> None:
+        """``video`` and ``crf`` are the codec's (`ScreenEncoder`): ``video=False`` sends
+        every pixel losslessly, never H.264; ``crf`` is the quality of its video regions."""
         self.link = link
         #: Where the OS says when the screen changes, an idle screen is not grabbed.
         self.damage = damage
@@ -68,7 +73,7 @@ class ScreenStreamer:
         self.capturer = capturer
         self.monitor = monitor
         self.interval = 1.0 / fps
-        self.encoder = ScreenEncoder()
+        self.encoder = ScreenEncoder(video=video, crf=crf)
         #: Called when capturing fails for good (monitor gone, session over).
         self.on_failure = on_failure
         self._keyframe = True

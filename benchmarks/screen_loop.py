@@ -15,6 +15,11 @@ last) the decoder's picture is compared with the grabbed frame, pixel for pixel,
 outside the rectangles the encoder says it shows lossy (H.264 video regions, in a codec
 that has them); the share of the screen shown lossy is reported too. ``--lossless``
 turns the video regions off (``ScreenEncoder(video=False)``).
+
+Like the streamer in the applet, the loop watches X DAMAGE
+(:class:`~applet.damage_x11.X11DamageWatch`): after a frame that changed nothing it
+sleeps until something is drawn (at most ``IDLE_WAIT``) instead of grabbing again. The
+CPU spent waiting is counted with the grab's. ``--no-damage`` grabs at the full rate.
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ from typing import Any
 import numpy as np
 
 from applet.capture import BgraFrame, MssCapturer
+from applet.damage_x11 import X11DamageWatch
+from applet.screen_service import IDLE_WAIT
 from common.codec import ScreenDecoder, ScreenEncoder
 
 Box = tuple[int, int, int, int]
@@ -41,6 +48,8 @@ class Counts:
     updates: int = 0
     bytes: int = 0
     grab_cpu: float = 0.0
+    #: Waiting for X DAMAGE after a frame that changed nothing.
+    wait_cpu: float = 0.0
     encode_cpu: float = 0.0
     encode_ms: list[float] = field(default_factory=list)
     checked: int = 0
@@ -73,10 +82,13 @@ def check(decoder: ScreenDecoder, frame: BgraFrame, lossy: list[Box]) -> tuple[b
     return not bool((differs & ~covered).any()), float(covered.mean())
 
 
-def measure(seconds: float, warmup: float, fps: float, check_every: int, lossless: bool) -> Counts:
+def measure(
+    seconds: float, warmup: float, fps: float, check_every: int, lossless: bool, damage: bool
+) -> Counts:
     options: dict[str, Any] = {"video": False} if lossless else {}
     encoder, decoder = ScreenEncoder(**options), ScreenDecoder()
     capturer = MssCapturer()
+    watch = X11DamageWatch() if damage else None
     try:
         monitor = capturer.monitors()[0]
         counts = Counts(width=monitor.width, height=monitor.height)
@@ -112,12 +124,20 @@ def measure(seconds: float, warmup: float, fps: float, check_every: int, lossles
                     checked(frame)
             next_tick = max(next_tick + interval, time.monotonic())
             time.sleep(max(0.0, next_tick - time.monotonic()))
+            if not updates and watch is not None:
+                t3 = time.process_time()
+                watch.wait_for_change(IDLE_WAIT)
+                if counting_from is not None:
+                    counts.wait_cpu += time.process_time() - t3
+                next_tick = time.monotonic()
         counts.seconds = time.monotonic() - (counting_from or started)
         if frame is not None:
             checked(frame)
         return counts
     finally:
         capturer.close()
+        if watch is not None:
+            watch.close()
 
 
 def summary(counts: Counts) -> dict[str, Any]:
@@ -135,8 +155,11 @@ def main() -> None:
     parser.add_argument("--fps", type=float, default=30.0)
     parser.add_argument("--check-every", type=int, default=10)
     parser.add_argument("--lossless", action="store_true", help="no H.264 video regions")
+    parser.add_argument("--no-damage", action="store_true", help="grab at --fps, no X DAMAGE")
     args = parser.parse_args()
-    counts = measure(args.seconds, args.warmup, args.fps, args.check_every, args.lossless)
+    counts = measure(
+        args.seconds, args.warmup, args.fps, args.check_every, args.lossless, not args.no_damage
+    )
     print("result " + json.dumps(summary(counts)), flush=True)
 
 

@@ -8,12 +8,14 @@ import contextlib
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any, cast
 
 import numpy as np
 
 from applet.capture import Monitor, MssCapturer
 from applet.damage_x11 import X11DamageWatch
-from applet.screen_service import ScreenStreamer
+from applet.screen_service import ScreenStreamer, VideoLink
+from benchmarks.synthetic_screens import text_page, video_frames
 from broker.app import Broker
 from common.codec import ScreenDecoder
 from common.protocol import Channel
@@ -173,3 +175,39 @@ async def test_a_still_screen_is_not_grabbed_until_something_is_drawn(
             await drain_updates(s.console, decoder, quiet=1.0)
             assert np.array_equal(decoder.framebuffer, screen_now(s.monitor))
     damage.close()
+
+
+class FramesCapturer:
+    """Hands out prepared frames, for tests of what the streamer's encoder makes of them."""
+
+    def __init__(self, frames: list[np.ndarray]) -> None:
+        self.frames = iter(frames)
+
+    def monitors(self) -> list[Monitor]:
+        return [Monitor(0, 0, 0, 512, 320, True)]
+
+    def grab(self, monitor: Monitor) -> np.ndarray:
+        return next(self.frames)
+
+    def close(self) -> None:
+        pass
+
+
+def test_the_codec_options_reach_the_encoder() -> None:
+    desktop = text_page(512, 18)[:320]
+    frames = []
+    for picture in video_frames(256, 192, 6):
+        frame = desktop.copy()
+        frame[64:256, 192:448] = picture
+        frames.append(frame)
+    video_bytes = {}
+    options: dict[str, Any]
+    for options in ({"video": False}, {"crf": 18}, {"crf": 40}):
+        capturer = FramesCapturer(frames)
+        (monitor,) = capturer.monitors()
+        streamer = ScreenStreamer(cast(VideoLink, None), capturer, monitor, **options)
+        for _ in frames:
+            streamer.encoder.encode(capturer.grab(monitor))
+        video_bytes[str(options)] = streamer.encoder.stats.video_bytes
+    assert video_bytes["{'video': False}"] == 0
+    assert 0 < video_bytes["{'crf': 40}"] < video_bytes["{'crf': 18}"]
