@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -21,6 +23,7 @@ from applet.controller import (
     RightsChanged,
     policy_inactivity_timeout,
 )
+from broker import permissions
 from broker.app import Broker
 from common.codec import ScreenDecoder
 from common.protocol import Channel
@@ -336,6 +339,29 @@ def _drain(controller: AppletController) -> list[object]:
     while not controller.events.empty():
         events.append(controller.events.get_nowait())
     return events
+
+
+async def test_the_signed_policy_sets_its_own_timeout(
+    display: str,
+    broker: Broker,
+    client: BrokerClient,
+    login: Login,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A broker whose group policy carries inactivity_timeout (this one has no setting
+    # for it yet): the value travels signed, and the applet honours it over its own.
+    encode = permissions.messages.encode
+
+    def with_timeout(message: dict[str, Any]) -> bytes:
+        return encode(
+            {**message, "inactivity_timeout": 0.5} if message["t"] == "policy" else message
+        )
+
+    monkeypatch.setattr(permissions, "messages", SimpleNamespace(encode=with_timeout))
+    async with controller_session(broker, client, login) as (_console, controller):
+        assert controller.inactivity_timeout == 0.5
+        ended = await ended_event(controller)
+        assert isinstance(ended, InactivityEnded) and ended.after == 0.5
 
 
 def test_the_policy_may_set_the_timeout() -> None:
