@@ -268,8 +268,9 @@ async def test_a_session_without_activity_ends_and_takes_every_right_back(
         asked = await ui_event(controller, QuestionAsked)
         await controller.answer(asked.question.id, True)
         assert (await control_reply(console))["state"] == "granted"
-        for _ in range(3):
-            console.ping()  # the link's own probes are not activity
+        for _ in range(3):  # what the applet refuses is not activity
+            console.send(Channel.CONTROL, {"t": "grant_myself", "action": "remote_control"})
+            assert (await control_reply(console, "refused"))["what"] == "grant_myself"
             await asyncio.sleep(0.1)
         ended = await ended_event(controller)
         assert isinstance(ended, InactivityEnded)
