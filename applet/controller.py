@@ -331,7 +331,11 @@ class AppletController:
             f"The session ended after {minutes} min without activity.",
             self.inactivity_timeout,
         )
-        await self.end()
+        try:
+            await self.end()
+        except Exception:
+            # The link may be gone already: then its own end reaches the window.
+            log.exception("could not end the idle session cleanly")
 
     def _inject(self, message: dict[str, Any]) -> None:
         """Remote input: only while control is granted, no question is on screen and
