@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
+import pytest
+
+from broker import permissions
 from broker.app import Broker
 from common.codec import ScreenDecoder
-from common.protocol import Channel
+from common.protocol import Channel, MessageReceived
 from common.transport import BrokerClient, Ended, Login, PeerSession
 from tests.applet.applet_process import applet_process, leftovers
 from tests.applet.sessions import control_reply
@@ -85,3 +90,40 @@ async def test_sigterm_ends_the_session_properly(
                 pass
         async with asyncio.timeout(15):
             assert await proc.wait() == 0
+
+
+async def test_an_idle_session_ends_and_the_applet_says_why_then_exits(
+    display: str,
+    broker: Broker,
+    client: BrokerClient,
+    login: Login,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The group's signed policy sets a short inactivity timeout (2 s).
+    encode = permissions.messages.encode
+
+    def with_timeout(message: dict[str, Any]) -> bytes:
+        return encode({**message, "inactivity_timeout": 2} if message["t"] == "policy" else message)
+
+    monkeypatch.setattr(permissions, "messages", SimpleNamespace(encode=with_timeout))
+    console = await PeerSession.create(client, login.token)
+    home = tmp_path / "home"
+    async with applet_process(broker, display, home, "--code", str(console.code)) as proc:
+        await console.wait_open(30)
+        console.send(Channel.CONTROL, {"t": "request", "action": "view_screen"})
+        await asyncio.to_thread(press_in_window, display, "permission request", "alt+a")
+        assert (await control_reply(console))["state"] == "granted"
+        # Nothing happens (the screen is still): the right goes, then the session.
+        states = []
+        async with asyncio.timeout(20):
+            while not isinstance(event := await console.next_event(), Ended):
+                if isinstance(event, MessageReceived) and event.message["t"] == "permission":
+                    states.append(event.message["state"])
+        assert states == ["revoked"] and event.reason == "ended"
+        # The person finds why on screen; the applet goes once they have read it.
+        assert proc.returncode is None
+        await asyncio.to_thread(press_in_window, display, "^Lifeline$", "Return")
+        async with asyncio.timeout(15):
+            assert await proc.wait() == 0
+    assert leftovers(home) == []
