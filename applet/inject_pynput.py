@@ -31,6 +31,8 @@ PYNPUT_KEYS = {
     "Control": "ctrl",
     "Alt": "alt",
     "Meta": "cmd",
+    "Insert": "insert",
+    "PrintScreen": "print_screen",
     **{f"F{n}": f"f{n}" for n in range(1, 13)},
 }
 assert set(PYNPUT_KEYS) == set(SPECIAL_KEYSYMS)
@@ -70,7 +72,10 @@ class PynputInjector:
 
     def press_key(self, name: str, down: bool) -> bool:
         if name in PYNPUT_KEYS:
-            key: Any = getattr(self._keyboard_module.Key, PYNPUT_KEYS[name])
+            # macOS keyboards have no Insert or Print Screen: pynput has no such Key there.
+            key: Any = getattr(self._keyboard_module.Key, PYNPUT_KEYS[name], None)
+            if key is None:
+                raise ValueError(f"this computer has no {name} key")
         elif len(name) == 1 and name.isprintable():
             key = self._keyboard_module.KeyCode.from_char(name)
         else:

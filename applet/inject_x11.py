@@ -36,6 +36,8 @@ SPECIAL_KEYSYMS = {
     "Control": 0xFFE3,
     "Alt": 0xFFE9,
     "Meta": 0xFFEB,
+    "Insert": 0xFF63,
+    "PrintScreen": 0xFF61,
     **{f"F{n}": 0xFFBE + n - 1 for n in range(1, 13)},
 }
 _SHIFT, _ALTGR = 0xFFE1, 0xFE03  # Shift_L, ISO_Level3_Shift

@@ -14,6 +14,7 @@ def test_every_named_key_exists_on_every_backend() -> None:
     # pynput's Key members (documented names), without importing pynput here.
     documented = {"enter", "backspace", "tab", "esc", "delete", "home", "end", "page_up",
                   "page_down", "left", "up", "right", "down", "shift", "ctrl", "alt", "cmd",
+                  "insert", "print_screen",
                   *(f"f{n}" for n in range(1, 13))}  # fmt: skip
     assert set(PYNPUT_KEYS.values()) <= documented
 
