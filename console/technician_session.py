@@ -33,6 +33,7 @@ log = logging.getLogger("lifeline.console")
 MAX_CHAT = 4000
 MAX_CLIPBOARD = 200_000
 MAX_NOTE = 4000
+PING_INTERVAL = 2.0
 APPLET_MESSAGES = SchemaRegistry(
     Schema("screen_update", {"monitor": Field(int), "data": Field(bytes, 4 << 20)}),
     Schema("cursor", {"x": Field(int), "y": Field(int)}),
@@ -56,6 +57,7 @@ APPLET_MESSAGES = SchemaRegistry(
     ),
     Schema("refused", {"what": Field(str, 40), "reason": Field(str, 400)}),
     Schema("chat", {"text": Field(str, MAX_CHAT)}),
+    Schema("chat_delivered", {"id": Field(int)}),
     Schema("sysinfo", {"info": Field(dict)}),
     Schema("clipboard", {"text": Field(str, MAX_CLIPBOARD)}),
 )
@@ -67,6 +69,15 @@ class ChatLine:
     #: "technician" or "customer".
     sender: str
     text: str
+    #: The technician's lines are numbered; :class:`ChatDelivered` names the number.
+    id: int = 0
+
+
+@dataclass(frozen=True)
+class ChatDelivered:
+    """The customer's computer received the technician's line ``id``."""
+
+    id: int
 
 
 @dataclass(frozen=True)
@@ -96,8 +107,8 @@ class Refused:
 
 
 ConsoleEvent = (
-    RightChanged | ChatLine | ScreenChanged | CursorChanged | SystemInfo | ClipboardText
-    | Refused | Ended
+    RightChanged | ChatLine | ChatDelivered | ScreenChanged | CursorChanged | SystemInfo
+    | ClipboardText | Refused | Ended
 )  # fmt: skip
 
 
@@ -110,10 +121,21 @@ class TechnicianSession:
         self.chat: list[ChatLine] = []
         #: Input not sent because control was not granted (the applet would drop it).
         self.input_withheld = 0
+        self._chat_ids = 0
         self._task: asyncio.Task[None] | None = None
+        self._pinger: asyncio.Task[None] | None = None
 
     def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._receive())
+        loop = asyncio.get_running_loop()
+        self._task = loop.create_task(self._receive())
+        self._pinger = loop.create_task(self._ping_now_and_then())
+
+    async def _ping_now_and_then(self) -> None:
+        """Keeps :attr:`PeerSession.rtt` fresh for the latency shown in the tab."""
+        while self.session.ended is None:
+            with contextlib.suppress(LifelineError):
+                self.session.ping()
+            await asyncio.sleep(PING_INTERVAL)
 
     # ---- the technician's intents --------------------------------------------------
 
@@ -125,8 +147,9 @@ class TechnicianSession:
 
     def say(self, text: str) -> None:
         text = text[:MAX_CHAT]
-        self.session.send(Channel.CHAT, {"t": "chat", "text": text})
-        self._chat("technician", text)
+        self._chat_ids += 1
+        self.session.send(Channel.CHAT, {"t": "chat", "text": text, "id": self._chat_ids})
+        self._chat("technician", text, self._chat_ids)
 
     def save_note(self, text: str) -> None:
         """The technician's notes on this session, kept in the broker's session log."""
@@ -157,10 +180,11 @@ class TechnicianSession:
         await self.session.end()
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        for task in (self._task, self._pinger):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         self.screen.close()
 
     # ---- what the applet sends -----------------------------------------------------
@@ -207,6 +231,9 @@ class TechnicianSession:
                 self._right_changed(change)
         elif t == "chat" and channel == Channel.CHAT:
             self._chat("customer", message["text"])
+        elif t == "chat_delivered" and channel == Channel.CHAT:
+            if 0 < message["id"] <= self._chat_ids:
+                self.report(ChatDelivered(message["id"]))
         elif t == "sysinfo" and channel == Channel.CONTROL:
             self.report(SystemInfo(message["info"]))
         elif t == "clipboard" and channel == Channel.CONTROL:
@@ -217,8 +244,8 @@ class TechnicianSession:
         else:
             raise ProtocolError(f"{t!r} is not expected on the {channel.name} channel.")
 
-    def _chat(self, sender: str, text: str) -> None:
-        line = ChatLine(time.time(), sender, text)
+    def _chat(self, sender: str, text: str, id: int = 0) -> None:
+        line = ChatLine(time.time(), sender, text, id)
         self.chat.append(line)
         self.session.log_event("chat", by=sender, text=text)
         self.report(line)

@@ -48,6 +48,10 @@ RECONNECT_FOR = 75.0
 _burnt_codes: set[str] = set()
 
 
+_ECHO = ("rtt_ping", "rtt_pong")
+MAX_PINGS_IN_FLIGHT = 8
+
+
 @dataclass(frozen=True)
 class PeerState:
     """``reconnecting``/``reconnected``: our own link; ``peer_reconnecting``/
@@ -100,6 +104,10 @@ class PeerSession:
         self._ack_timer: asyncio.TimerHandle | None = None
         self._resume_registered = False
         self._log: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        #: Smoothed round trip to the peer in seconds (see :meth:`ping`).
+        self.rtt: float | None = None
+        self._pings: dict[int, float] = {}
+        self._next_ping = 0
         self._tasks = [
             self._loop.create_task(self._read_loop()),
             self._loop.create_task(self._write_loop()),
@@ -226,6 +234,16 @@ class PeerSession:
             if isinstance(event, Ended):
                 raise SessionEnded(event.message, reason=event.reason)
 
+    def ping(self) -> None:
+        """Measures the round trip to the peer through the broker; :attr:`rtt` holds
+        the smoothed result in seconds once the first answer is back."""
+        if len(self._pings) >= MAX_PINGS_IN_FLIGHT:
+            self._pings.pop(min(self._pings))  # never answered: forget the oldest
+        n = self._next_ping
+        self._next_ping += 1
+        self._pings[n] = time.monotonic()
+        self.send(Channel.CONTROL, {"t": "rtt_ping", "n": n})
+
     def log_event(self, kind: str, **detail: str) -> None:
         """Console: reports one event to the broker's session log (docs/protocol.md
         §3.4: chat, permissions, control, notes), in order, after the session paired."""
@@ -335,9 +353,36 @@ class PeerSession:
             elif isinstance(event, Writable):
                 self._writable.set()
                 self._events.put_nowait(event)
+            elif isinstance(event, MessageReceived) and event.message.get("t") in _ECHO:
+                self._echo(event)
             else:
+                if isinstance(event, MessageReceived):
+                    self._receipt(event)
                 self._events.put_nowait(event)
         self._dirty.set()
+
+    def _receipt(self, event: MessageReceived) -> None:
+        """A ``chat`` with an ``id`` is acknowledged with ``chat_delivered`` once it has
+        arrived here (docs/protocol.md §5.12), so the sender can show it delivered."""
+        message = event.message
+        if (
+            event.channel == Channel.CHAT
+            and message.get("t") == "chat"
+            and isinstance(message.get("id"), int)
+        ):
+            self.send(Channel.CHAT, {"t": "chat_delivered", "id": message["id"]})
+
+    def _echo(self, event: MessageReceived) -> None:
+        """``rtt_ping``/``rtt_pong`` are the session's own (docs/protocol.md §5.12): answered
+        here, so every peer measures round trips without its application's help."""
+        n = event.message.get("n")
+        if event.channel != Channel.CONTROL or not isinstance(n, int):
+            return
+        if event.message["t"] == "rtt_ping":
+            self.send(Channel.CONTROL, {"t": "rtt_pong", "n": n})
+        elif (sent := self._pings.pop(n, None)) is not None:
+            rtt = time.monotonic() - sent
+            self.rtt = rtt if self.rtt is None else 0.75 * self.rtt + 0.25 * rtt
 
     async def _on_control(self, msg: dict[str, Any]) -> None:
         t = msg["t"]

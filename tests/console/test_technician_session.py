@@ -119,6 +119,10 @@ async def test_chat_sysinfo_and_the_end(
     controller.say("Hi!")
     line = await events.next(ChatLine)
     assert (line.sender, line.text) == ("customer", "Hi!") and line.when > 0
+    async with asyncio.timeout(5):  # the applet's session answers the console's pings
+        while tech.session.rtt is None:
+            await asyncio.sleep(0.05)
+    assert 0 < tech.session.rtt < 1
     tech.request("system_info")
     await allow(controller)
     await events.next(RightChanged, lambda e: e.state == "granted")
