@@ -9,7 +9,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from common.transport import PeerSession
 from console.loop_thread import LoopThread
 from console.technician_session import ConsoleEvent, TechnicianSession
-from console.ui.session_tab import SessionTab
+from console.ui.session_tab import SessionTab, StatsTicker
 
 
 class SessionHost(QObject):
@@ -20,6 +20,7 @@ class SessionHost(QObject):
         self.loop = loop
         self.tech = TechnicianSession(session, self._reported.emit)
         self.tab = SessionTab(customer, sas, self.tech.screen)
+        self.stats = StatsTicker(self.tab, self.tech.screen, lambda: session.rtt)
         self._connect_signals()
         loop.call(self.tech.start)
 
@@ -28,6 +29,9 @@ class SessionHost(QObject):
         self.tab.request_right.connect(lambda a: self.loop.call(self.tech.request, a))
         self.tab.say.connect(lambda text: self.loop.call(self.tech.say, text))
         self.tab.input_event.connect(lambda m: self.loop.call(self.tech.send_input, m))
+        self.tab.request_sysinfo.connect(lambda: self.loop.call(self.tech.request_sysinfo))
+        self.tab.share_clipboard.connect(lambda t: self.loop.call(self.tech.share_clipboard, t))
+        self.tab.save_note.connect(lambda text: self.loop.call(self.tech.save_note, text))
         self.tab.end_requested.connect(lambda: self.loop.submit(self.tech.end()))
 
     def _show(self, event: ConsoleEvent) -> None:

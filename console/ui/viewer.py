@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QImage,
@@ -51,6 +51,8 @@ _NAMED_KEYS = {
     Qt.Key.Key_Control: "Control",
     Qt.Key.Key_Alt: "Alt",
     Qt.Key.Key_Meta: "Meta",
+    Qt.Key.Key_Insert: "Insert",
+    Qt.Key.Key_Print: "PrintScreen",
     **{getattr(Qt.Key, f"Key_F{n}"): f"F{n}" for n in range(1, 13)},
 }
 _SHORTCUT_MODIFIERS = (
@@ -69,6 +71,8 @@ class RemoteScreen(QWidget):
         super().__init__()
         self.view = view
         self.fit = True
+        #: fps, kB/s and latency, painted over the picture's corner.
+        self.overlay = ""
         self._image = QImage()
         self._cursor = QImage()
         self._cursor_version = 0
@@ -152,6 +156,16 @@ class RemoteScreen(QWidget):
                 else QRect(at.toPoint(), self._cursor.size()),
                 self._cursor,
             )
+        if self.overlay:
+            self._paint_overlay(painter)
+
+    def _paint_overlay(self, painter: QPainter) -> None:
+        metrics = painter.fontMetrics()
+        box = metrics.boundingRect(self.overlay).adjusted(-8, -4, 8, 4)
+        box.moveTopLeft(self.visibleRegion().boundingRect().topLeft() + QPoint(8, 8))
+        painter.fillRect(box, QColor(0, 0, 0, 150))
+        painter.setPen(QColor("#ffffff"))
+        painter.drawText(box, Qt.AlignmentFlag.AlignCenter, self.overlay)
 
     # ---- the technician's input ----------------------------------------------------
 
