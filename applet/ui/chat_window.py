@@ -41,6 +41,7 @@ class ChatWindow(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.transcript, 1)
         layout.addLayout(row)
+        self.entry.setFocus()  # a reply can be typed as soon as the window opens
         self._connect_signals()
 
     def _connect_signals(self) -> None:

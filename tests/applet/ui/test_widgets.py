@@ -137,6 +137,15 @@ def test_chat_shows_the_technicians_words_as_text_not_markup(qtbot: QtBot) -> No
     assert signal.args == ["thanks"] and "You: thanks" in chat.transcript.toPlainText()
 
 
+def test_the_chat_window_opens_ready_for_a_reply(qtbot: QtBot) -> None:
+    chat = ChatWindow("Alice Martin")
+    qtbot.addWidget(chat)
+    chat.show()
+    qtbot.waitExposed(chat)
+    chat.activateWindow()
+    qtbot.waitUntil(lambda: chat.focusWidget() is chat.entry)
+
+
 def test_the_indicator_follows_view_and_control(qtbot: QtBot) -> None:
     indicator = ScreenIndicator()
     qtbot.addWidget(indicator)
