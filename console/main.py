@@ -43,8 +43,14 @@ def main(argv: list[str] | None = None) -> int:
     qt.setApplicationName("Lifeline Console")
     qt.setStyleSheet(STYLE_SHEET)
     app = ConsoleApp(settings)
+
+    def stop(*_: object) -> None:
+        # A logout or Ctrl+C: end the sessions without the "quit?" question, then quit.
+        app.shutdown()
+        qt.quit()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: qt.quit())
+        signal.signal(sig, stop)
     tick = QTimer()  # hands control back to Python now and then, so signals are seen
     tick.start(200)
     tick.timeout.connect(lambda: None)

@@ -421,6 +421,12 @@ class StatsTicker:
         self.timer.start()
 
     def tick(self) -> None:
+        if self.tab.is_over:  # nothing flows any more: say nothing rather than stale numbers
+            self.timer.stop()
+            self.tab.stats.clear()
+            self.tab.remote.overlay = ""
+            self.tab.remote.update()
+            return
         now, frames, size = time.monotonic(), self.view.frames, self.view.bytes
         then, frames0, size0 = self._last
         self._last = (now, frames, size)

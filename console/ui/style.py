@@ -21,7 +21,12 @@ QPushButton#primary {{
     background: {ACCENT}; color: white; border: none; border-radius: 4px; font-weight: 600;
 }}
 QPushButton#primary:disabled {{ background: #9fb7d6; }}
+QPushButton:checked, QToolButton:checked {{
+    background: #dbe7f6; border: 1px solid {ACCENT}; border-radius: 4px; color: {ACCENT};
+}}
 QPushButton#danger {{
     background: {DANGER}; color: white; border: none; border-radius: 4px; font-weight: 600;
 }}
+QPushButton#danger:disabled {{ background: #e3b4b4; }}
+QLineEdit:disabled {{ background: #eeeeee; color: #888888; }}
 """

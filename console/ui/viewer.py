@@ -179,6 +179,14 @@ class RemoteScreen(QWidget):
         ry = int((y - target.y()) * scale)
         return min(rx, self._image.width() - 1), min(ry, self._image.height() - 1)
 
+    def widget_point(self, rx: int, ry: int) -> QPoint | None:
+        """Remote monitor pixels → widget coordinates (the centre of that pixel)."""
+        target = self._target()
+        if target.isEmpty():
+            return None
+        scale = target.width() / self._image.width()
+        return QPointF(target.x() + (rx + 0.5) * scale, target.y() + (ry + 0.5) * scale).toPoint()
+
     def _move(self, event: QMouseEvent | QWheelEvent) -> bool:
         point = self.remote_point(event.position().x(), event.position().y())
         if point is None:

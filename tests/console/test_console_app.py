@@ -222,6 +222,9 @@ async def test_codes_the_queue_and_two_customers_kept_apart(
             qtbot.mouseClick(tab_a.end_button, Qt.MouseButton.LeftButton)
             await until(lambda: tab_a.is_over)
             assert "(ended)" in window.tabs.tabText(window.tabs.indexOf(tab_a))
+            assert not tab_a.end_button.isEnabled() and not tab_a.entry.isEnabled()
+            opened[0].stats.tick()  # no stale numbers once it has ended
+            assert tab_a.stats.text() == "" and not opened[0].stats.timer.isActive()
             assert not tab_b.is_over and ben.session.ended is None
         finally:
             for customer in customers:
