@@ -1,8 +1,13 @@
-"""``lifeline-demo``: Lifeline on this one machine.
+"""``lifeline-demo``: the whole of Lifeline on this one machine.
 
-For now it runs the embedded broker (SQLite and a self-made certificate under
-``./.lifeline-demo``) with a demo technician, and prints how to reach it. The console
-and applet issues extend it into the full scripted session.
+    lifeline-demo                     on a desktop: broker, console signed in, and an
+                                      applet joined with a fresh code on your screen
+    lifeline-demo --headless --out D  no screen needed: starts Xvfb, drives a scripted
+                                      session, leaves D/summary.json and screenshots
+    lifeline-demo --broker-only       just the broker, until Ctrl+C
+
+Everything runs on the embedded defaults: SQLite and a self-made certificate authority
+under ``--data`` (``./.lifeline-demo``), and a demo technician account.
 """
 
 from __future__ import annotations
@@ -10,6 +15,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
+import os
 import signal
 import sys
 from pathlib import Path
@@ -56,15 +63,40 @@ async def run(config: BrokerConfig, once: bool) -> int:
     return 0
 
 
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lifeline-demo",
+        description="Lifeline on this one machine: broker, console and applet.",
+    )
+    parser.add_argument("--data", type=Path, default=Path(".lifeline-demo"),
+                        help="the broker's data folder (default ./.lifeline-demo)")  # fmt: skip
+    parser.add_argument("--port", type=int, default=8443, help="the broker's port")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--headless", action="store_true",
+                      help="start Xvfb and drive a scripted session (the default with no "
+                           "screen)")  # fmt: skip
+    mode.add_argument("--broker-only", action="store_true", help="run only the broker")
+    mode.add_argument("--once", action="store_true",
+                      help="start the broker, print how to reach it, stop (for tests)")  # fmt: skip
+    parser.add_argument("--out", type=Path, default=Path("lifeline-demo-out"),
+                        help="where --headless writes summary.json and screenshots")  # fmt: skip
+    return parser
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="lifeline-demo", description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=Path(".lifeline-demo"))
-    parser.add_argument("--port", type=int, default=8443)
-    parser.add_argument("--once", action="store_true", help="start, print, and stop (for tests)")
-    args = parser.parse_args(argv)
-    prepare(args.data)
-    install_event_loop_policy()
-    return asyncio.run(run(BrokerConfig(data_dir=args.data, port=args.port), args.once))
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s: %(message)s")
+    if args.once or args.broker_only:
+        install_event_loop_policy()
+        prepare(args.data)
+        return asyncio.run(run(BrokerConfig(data_dir=args.data, port=args.port), args.once))
+    if args.headless or not os.environ.get("DISPLAY"):
+        from console.demo_session import run_headless
+
+        return run_headless(args.out, args.data)
+    from console.demo_live import run_live
+
+    return run_live(args.data)
 
 
 if __name__ == "__main__":

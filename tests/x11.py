@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import time
 from collections.abc import Iterator
@@ -11,37 +10,18 @@ from contextlib import contextmanager
 
 import pytest
 
+from console.demo_desktop import DesktopError, start_xvfb
+
 
 @contextmanager
 def xvfb(width: int = 1280, height: int = 720) -> Iterator[str]:
     """Starts Xvfb on a free display number; yields the DISPLAY value."""
-    if shutil.which("Xvfb") is None:
-        pytest.fail("Xvfb is missing: run ./scripts/check, which installs it")
-    read_fd, write_fd = os.pipe()
-    server = subprocess.Popen(
-        [
-            "Xvfb",
-            "-displayfd",
-            str(write_fd),
-            "-screen",
-            "0",
-            f"{width}x{height}x24",
-            "-nolisten",
-            "tcp",
-            # Otherwise the server resets (pointer back to the centre, windows gone)
-            # each time its last client disconnects, e.g. after every xdotool call.
-            "-noreset",
-        ],
-        pass_fds=(write_fd,),
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write_fd)
     try:
-        with os.fdopen(read_fd) as pipe:
-            number = pipe.readline().strip()
-        if not number:
-            pytest.fail("Xvfb did not start")
-        yield f":{number}"
+        server, display = start_xvfb(width, height)
+    except DesktopError as exc:
+        pytest.fail(str(exc))
+    try:
+        yield display
     finally:
         server.terminate()
         server.wait(10)
