@@ -25,6 +25,18 @@ class Monitor:
     primary: bool
 
 
+#: The index of "every monitor at once" (the smallest rectangle holding them all).
+ALL_MONITORS = -1
+
+
+def all_monitors(monitors: list[Monitor]) -> Monitor:
+    left = min(m.left for m in monitors)
+    top = min(m.top for m in monitors)
+    right = max(m.left + m.width for m in monitors)
+    bottom = max(m.top + m.height for m in monitors)
+    return Monitor(ALL_MONITORS, left, top, right - left, bottom - top, primary=False)
+
+
 class Capturer(Protocol):
     def monitors(self) -> list[Monitor]:
         """The monitors, in the order the console's monitor picker shows them."""

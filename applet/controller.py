@@ -8,11 +8,13 @@ changed, chat, the end) and calls the person's intents: :meth:`answer`,
 Messages (docs/protocol.md, "Application messages"):
     console → applet, CONTROL: {"t": "request", "action": str}
                                {"t": "screen_keyframe", "monitor": int}
+                               {"t": "screen_select", "monitor": int}   (-1: all of them)
                                {"t": "input", "kind": "move"|"button"|"scroll"|"text"|"key", …}
                                {"t": "sysinfo_request"}
     applet → console, CONTROL: {"t": "permission", "action": str, "state": str, "reason": str}
                                {"t": "refused", "what": str, "reason": str}
                                {"t": "sysinfo", "info": {...}}
+                               {"t": "monitors", "list": [{...}], "current": int}
     both ways, CHAT:           {"t": "chat", "text": str}
     both ways, CONTROL:        {"t": "clipboard", "text": str}   (while clipboard_sync)
 
@@ -38,7 +40,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from applet import sysinfo
-from applet.capture import Capturer
+from applet.capture import Capturer, Monitor, all_monitors
 from applet.consent import Action, Change, Consent, Denied, Granted, Question, Revoked
 from applet.cursor import CursorSource
 from applet.cursor_service import CursorStreamer
@@ -73,6 +75,7 @@ CONSOLE_MESSAGES = SchemaRegistry(
         },
     ),
     Schema("screen_keyframe", {"monitor": Field(int)}),
+    Schema("screen_select", {"monitor": Field(int)}),
     Schema("sysinfo_request", {}),
     Schema("chat", {"text": Field(str, MAX_CHAT)}),
     Schema("clipboard", {"text": Field(str, MAX_CLIPBOARD)}),
@@ -165,7 +168,12 @@ class AppletController:
         monitors = capturer.monitors()
         if not monitors:
             raise LifelineError("No screen was found to share.")
-        self.monitor = monitors[0]
+        #: What the console may pick from: each monitor, primary first, then all of
+        #: them at once (index ALL_MONITORS) when there are several.
+        self.monitors = sorted(monitors, key=lambda m: not m.primary)
+        if len(monitors) > 1:
+            self.monitors.append(all_monitors(monitors))
+        self.monitor = self.monitors[0]
         self.inactivity_timeout = policy_inactivity_timeout(policy, inactivity_timeout)
         #: When something last happened (time.monotonic()); see the module's docstring.
         self.last_activity = time.monotonic()
@@ -300,6 +308,13 @@ class AppletController:
             if not self.consent.granted(Action.CLIPBOARD_SYNC):
                 raise ProtocolError("Clipboard sharing has not been allowed.")
             self.events.put_nowait(ClipboardReceived(message["text"]))
+        elif t == "screen_select" and channel == Channel.CONTROL:
+            if not self.consent.granted(Action.VIEW_SCREEN):
+                raise ProtocolError("Seeing the screen has not been allowed.")
+            chosen = next((m for m in self.monitors if m.index == message["monitor"]), None)
+            if chosen is None:
+                raise ProtocolError("There is no such screen.")
+            await self._show_monitor(chosen)
         elif t == "screen_keyframe" and channel == Channel.CONTROL:
             if self.consent.granted(Action.VIEW_SCREEN):
                 self.streamer.request_keyframe()
@@ -368,6 +383,32 @@ class AppletController:
         else:
             raise ProtocolError(f"Unknown input kind {kind[:16]!r}.")
 
+    async def _show_monitor(self, monitor: Monitor) -> None:
+        """Streams ``monitor`` from now on: the stream restarts with its full picture,
+        and input and the cursor follow it."""
+        if monitor == self.monitor:
+            self._send_monitors()
+            return
+        if self.injector is not None:
+            self.injector.release_all()
+        await self.streamer.stop()
+        self.monitor = self.streamer.monitor = monitor
+        if self.cursor is not None:
+            self.cursor.monitor = monitor
+        self._send_monitors()  # before the new picture
+        self.streamer.start()
+
+    def _send_monitors(self) -> None:
+        listed = [
+            {"index": m.index, "left": m.left, "top": m.top, "width": m.width,
+             "height": m.height, "primary": m.primary}
+            for m in self.monitors
+        ]  # fmt: skip
+        with contextlib.suppress(LifelineError):  # the session may be over already
+            self.session.send(
+                Channel.CONTROL, {"t": "monitors", "list": listed, "current": self.monitor.index}
+            )
+
     async def _stop_screen(self) -> None:
         await self.streamer.stop()
         if self.cursor is not None:
@@ -397,6 +438,8 @@ class AppletController:
             self.injector.release_all()  # nothing stays pressed once control is gone
         # Seeing the screen is the one right with running services behind it.
         if self.consent.granted(Action.VIEW_SCREEN):
+            if any(c.action == Action.VIEW_SCREEN for c in changes if isinstance(c, Granted)):
+                self._send_monitors()  # which screens there are, before the first picture
             self.streamer.start()
             if self.cursor is not None:
                 self.cursor.start()

@@ -34,6 +34,8 @@ MAX_CHAT = 4000
 MAX_CLIPBOARD = 200_000
 MAX_NOTE = 4000
 PING_INTERVAL = 2.0
+MAX_MONITORS = 16
+ALL_MONITORS = -1
 APPLET_MESSAGES = SchemaRegistry(
     Schema("screen_update", {"monitor": Field(int), "data": Field(bytes, 4 << 20)}),
     Schema("cursor", {"x": Field(int), "y": Field(int)}),
@@ -60,7 +62,9 @@ APPLET_MESSAGES = SchemaRegistry(
     Schema("chat_delivered", {"id": Field(int)}),
     Schema("sysinfo", {"info": Field(dict)}),
     Schema("clipboard", {"text": Field(str, MAX_CLIPBOARD)}),
+    Schema("monitors", {"list": Field(list, MAX_MONITORS + 1), "current": Field(int)}),
 )
+MONITOR_FIELDS = ("index", "left", "top", "width", "height")
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,24 @@ class ClipboardText:
 
 
 @dataclass(frozen=True)
+class Monitor:
+    """One of the customer's screens (index ``ALL_MONITORS``: all of them at once)."""
+
+    index: int
+    left: int
+    top: int
+    width: int
+    height: int
+    primary: bool
+
+
+@dataclass(frozen=True)
+class MonitorsChanged:
+    monitors: tuple[Monitor, ...]
+    current: int
+
+
+@dataclass(frozen=True)
 class Refused:
     what: str
     reason: str
@@ -108,7 +130,7 @@ class Refused:
 
 ConsoleEvent = (
     RightChanged | ChatLine | ChatDelivered | ScreenChanged | CursorChanged | SystemInfo
-    | ClipboardText | Refused | Ended
+    | ClipboardText | MonitorsChanged | Refused | Ended
 )  # fmt: skip
 
 
@@ -122,6 +144,8 @@ class TechnicianSession:
         #: Input not sent because control was not granted (the applet would drop it).
         self.input_withheld = 0
         self._chat_ids = 0
+        #: The customer's screens, as the applet last listed them.
+        self.monitors: tuple[Monitor, ...] = ()
         self._task: asyncio.Task[None] | None = None
         self._pinger: asyncio.Task[None] | None = None
 
@@ -165,6 +189,11 @@ class TechnicianSession:
             return False
         self.session.send(Channel.CONTROL, {"t": "input", **message})
         return True
+
+    def select_monitor(self, index: int) -> None:
+        """Shows the customer's screen ``index`` (``ALL_MONITORS``: all of them)."""
+        if self.rights.granted("view_screen") and any(m.index == index for m in self.monitors):
+            self.session.send(Channel.CONTROL, {"t": "screen_select", "monitor": index})
 
     def request_sysinfo(self) -> None:
         if self.rights.granted("system_info"):
@@ -239,6 +268,12 @@ class TechnicianSession:
         elif t == "clipboard" and channel == Channel.CONTROL:
             if self.rights.granted("clipboard_sync"):
                 self.report(ClipboardText(message["text"]))
+        elif t == "monitors" and channel == Channel.CONTROL:
+            monitors, current = parse_monitors(message["list"]), message["current"]
+            if not any(m.index == current for m in monitors):
+                raise ProtocolError("The current screen is not among the screens listed.")
+            self.monitors = monitors
+            self.report(MonitorsChanged(monitors, current))
         elif t == "refused" and channel == Channel.CONTROL:
             self.report(Refused(message["what"], message["reason"]))
         else:
@@ -265,3 +300,24 @@ class TechnicianSession:
                 elif change.state == RightState.REVOKED:
                     self.session.log_event("control_end", reason="revoked")
         self.report(change)
+
+
+def parse_monitors(items: list[Any]) -> tuple[Monitor, ...]:
+    """The applet's list of screens; anything malformed refuses the whole list."""
+    monitors = []
+    for item in items:
+        if not isinstance(item, dict):
+            raise ProtocolError("A screen in the list is not described.")
+        values = [item.get(name) for name in MONITOR_FIELDS]
+        numbers = [v for v in values if isinstance(v, int) and not isinstance(v, bool)]
+        if len(numbers) != len(MONITOR_FIELDS):
+            raise ProtocolError("A screen in the list has a wrong position or size.")
+        index, left, top, width, height = numbers
+        if not (
+            ALL_MONITORS <= index < MAX_MONITORS and 0 < width <= 32768 and 0 < height <= 32768
+        ):
+            raise ProtocolError("A screen in the list has an impossible size.")
+        monitors.append(Monitor(index, left, top, width, height, item.get("primary") is True))
+    if len({m.index for m in monitors}) != len(monitors):
+        raise ProtocolError("Two screens in the list have the same number.")
+    return tuple(monitors)

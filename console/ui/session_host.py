@@ -32,6 +32,7 @@ class SessionHost(QObject):
         self.tab.request_sysinfo.connect(lambda: self.loop.call(self.tech.request_sysinfo))
         self.tab.share_clipboard.connect(lambda t: self.loop.call(self.tech.share_clipboard, t))
         self.tab.save_note.connect(lambda text: self.loop.call(self.tech.save_note, text))
+        self.tab.select_monitor.connect(lambda i: self.loop.call(self.tech.select_monitor, i))
         self.tab.end_requested.connect(lambda: self.loop.submit(self.tech.end()))
 
     def _show(self, event: ConsoleEvent) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import (
+    QComboBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -39,6 +40,8 @@ from console.technician_session import (
     ClipboardText,
     ConsoleEvent,
     CursorChanged,
+    Monitor,
+    MonitorsChanged,
     Refused,
     ScreenChanged,
     SystemInfo,
@@ -86,6 +89,7 @@ class SessionTab(QWidget):
     request_sysinfo = Signal()
     share_clipboard = Signal(str)
     save_note = Signal(str)
+    select_monitor = Signal(int)
     end_requested = Signal()
     #: The session is over (the tab may now be closed).
     ended = Signal()
@@ -137,9 +141,12 @@ class SessionTab(QWidget):
             item.triggered.connect(lambda _=False, s=sequence: self._send_keys(s))
             menu.addAction(item)
         self.keys.setMenu(menu)
+        self.monitor_picker = QComboBox()
+        self.monitor_picker.setToolTip(self.tr("Which of the customer's screens to show"))
+        self.monitor_picker.hide()  # until the customer has more than one screen
         self.end_button = QPushButton(self.tr("End session"))
         self.end_button.setObjectName("danger")
-        for widget in (self.control, self.keys, self.fit, self.end_button):
+        for widget in (self.control, self.keys, self.monitor_picker, self.fit, self.end_button):
             rights.addWidget(widget)
 
         self.remote = RemoteScreen(view)
@@ -238,6 +245,9 @@ class SessionTab(QWidget):
             lambda: self.share_clipboard.emit(QGuiApplication.clipboard().text())
         )
         self.save_notes.clicked.connect(self._save_notes)
+        self.monitor_picker.activated.connect(
+            lambda row: self.select_monitor.emit(self.monitor_picker.itemData(row))
+        )
 
     # ---- what the session reports --------------------------------------------------
 
@@ -261,6 +271,8 @@ class SessionTab(QWidget):
             self._note(
                 self.tr("{customer}'s clipboard is now in yours.").format(customer=self.customer)
             )
+        elif isinstance(event, MonitorsChanged):
+            self._show_monitors(event.monitors, event.current)
         elif isinstance(event, Refused):
             self._note(
                 self.tr("The customer's program refused: {reason}").format(reason=event.reason),
@@ -278,6 +290,22 @@ class SessionTab(QWidget):
         )
         self.remote.overlay = self.stats.text() if fps or kbytes_per_s else ""
 
+    def _show_monitors(self, monitors: tuple[Monitor, ...], current: int) -> None:
+        picker = self.monitor_picker
+        picker.clear()
+        for number, monitor in enumerate(monitors, 1):
+            size = f"{monitor.width}×{monitor.height}"
+            if monitor.index < 0:
+                label = self.tr("All screens ({size})").format(size=size)
+            elif monitor.primary:
+                label = self.tr("Screen {n} ({size}, main)").format(n=number, size=size)
+            else:
+                label = self.tr("Screen {n} ({size})").format(n=number, size=size)
+            picker.addItem(label, monitor.index)
+            if monitor.index == current:
+                picker.setCurrentIndex(picker.count() - 1)
+        picker.setVisible(len(monitors) > 1)
+
     def _end(self, message: str) -> None:
         self.is_over = True
         self.state.setText(self.tr("Ended: {why}").format(why=message))
@@ -287,6 +315,7 @@ class SessionTab(QWidget):
         self.control.setChecked(False)
         self.control.setEnabled(False)
         self.keys.setEnabled(False)
+        self.monitor_picker.setEnabled(False)
         self.refresh_sysinfo.setEnabled(False)
         self.entry.setEnabled(False)
         self.ended.emit()

@@ -8,7 +8,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
-from applet.capture import MssCapturer
+from applet.capture import Capturer, MssCapturer
 from applet.controller import DEFAULT_INACTIVITY_TIMEOUT, AppletController, UiEvent
 from applet.cursor import CursorSource
 from applet.injector import Injector
@@ -26,11 +26,16 @@ async def controller_session(
     injector: Injector | None = None,
     cursor: CursorSource | None = None,
     inactivity_timeout: float = DEFAULT_INACTIVITY_TIMEOUT,
+    capturer: Capturer | None = None,
 ) -> AsyncIterator[tuple[PeerSession, AppletController]]:
     async with BrokerClient(address(broker)) as applet_client:
         console, applet = await paired_sessions(client, applet_client, login.token)
         controller = AppletController(
-            applet, MssCapturer(), injector, cursor, inactivity_timeout=inactivity_timeout
+            applet,
+            capturer or MssCapturer(),
+            injector,
+            cursor,
+            inactivity_timeout=inactivity_timeout,
         )
         controller.start()
         try:

@@ -8,7 +8,12 @@ from broker.app import Broker
 from common.protocol import Channel
 from common.transport import BrokerClient, Login
 from console.rights import RightChanged, RightState
-from console.technician_session import ChatLine, ConsoleEvent, TechnicianSession
+from console.technician_session import (
+    ChatLine,
+    ConsoleEvent,
+    MonitorsChanged,
+    TechnicianSession,
+)
 from tests.conftest import address, paired_sessions
 
 
@@ -33,19 +38,30 @@ async def test_bad_messages_are_ignored_and_the_session_goes_on(
                 (Channel.CONTROL, {"t": "clipboard", "text": "not granted"}),
                 (Channel.CHAT, {"t": "launch_missiles"}),
                 (Channel.CONTROL, {"t": "chat", "text": "wrong channel"}),
+                (Channel.CONTROL, {"t": "monitors", "list": [{"index": 0}], "current": 0}),
+                (Channel.CONTROL, {"t": "monitors", "current": 0, "list": [
+                    {"index": 0, "left": 0, "top": 0, "width": 0, "height": 9}]}),
+                (Channel.CONTROL, {"t": "monitors", "current": 0, "list": [
+                    {"index": 0, "left": 0, "top": 0, "width": 9, "height": 9}] * 2}),
+                (Channel.CONTROL, {"t": "monitors", "current": 3, "list": [
+                    {"index": 0, "left": 0, "top": 0, "width": 9, "height": 9}]}),
+                (Channel.CONTROL, {"t": "monitors", "current": 0, "list": [
+                    {"index": i, "left": 0, "top": 0, "width": 9, "height": 9}
+                    for i in range(40)]}),
             ):  # fmt: skip
                 applet.send(channel, bad)
             applet.send(Channel.CHAT, {"t": "chat", "text": "still here"})
             async with asyncio.timeout(10):
                 while True:
                     event = await events.get()
-                    assert not isinstance(event, RightChanged)
+                    assert not isinstance(event, RightChanged | MonitorsChanged)
                     if isinstance(event, ChatLine):
                         break
             assert event.text == "still here"
             assert tech.rights.state("remote_control") == RightState.NONE
             assert tech.screen.cursor.width == 0
             assert tech.screen.decoder.framebuffer.size == 0
+            assert tech.monitors == ()
         finally:
             await tech.close()
             await console.close()

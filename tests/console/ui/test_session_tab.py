@@ -8,7 +8,7 @@ from pytestqt.qtbot import QtBot
 from common.transport import Ended
 from console.rights import RightChanged, RightState
 from console.screen_view import ScreenView
-from console.technician_session import ChatLine
+from console.technician_session import ChatLine, Monitor, MonitorsChanged
 from console.ui.session_tab import SessionTab
 
 
@@ -59,3 +59,40 @@ def test_two_tabs_keep_their_customers_apart(qtbot: QtBot) -> None:
     assert "alice's secret" not in bob.transcript.toPlainText()
     assert bob.buttons["clipboard_sync"].property("rightState") == "none"
     assert alice.remote.view is not bob.remote.view
+
+
+def test_rights_are_asked_in_the_order_clicked(qtbot: QtBot) -> None:
+    t = tab(qtbot)
+    wanted = ["view_screen", "remote_control", "system_info"]
+    with qtbot.waitSignals(
+        [t.request_right] * 3,
+        order="strict",
+        check_params_cbs=[lambda a, w=w: a == w for w in wanted],  # type: ignore[misc]
+    ):
+        for action in wanted:
+            qtbot.mouseClick(t.buttons[action], Qt.MouseButton.LeftButton)
+
+
+def test_the_screen_picker_appears_with_a_second_screen(qtbot: QtBot) -> None:
+    t = tab(qtbot)
+    t.show()
+    one = (Monitor(0, 0, 0, 1920, 1080, True),)
+    t.show_event(MonitorsChanged(one, 0))
+    assert t.monitor_picker.isHidden()
+    two = (
+        Monitor(1, 0, 0, 1920, 1080, True),
+        Monitor(0, 1920, 0, 1280, 1024, False),
+        Monitor(-1, 0, 0, 3200, 1080, False),
+    )
+    t.show_event(MonitorsChanged(two, 1))
+    picker = t.monitor_picker
+    assert not picker.isHidden()
+    assert [picker.itemText(i) for i in range(picker.count())] == [
+        "Screen 1 (1920×1080, main)",
+        "Screen 2 (1280×1024)",
+        "All screens (3200×1080)",
+    ]
+    assert picker.currentIndex() == 0
+    with qtbot.waitSignal(t.select_monitor) as chosen:
+        picker.activated.emit(2)
+    assert chosen.args == [-1]
