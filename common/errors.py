@@ -17,6 +17,9 @@ LifelineError
 │   ├── AuthenticationError    wrong password, locked account, TOTP needed or wrong
 │   ├── CodeNotFound           that code is wrong or has expired
 │   └── RateLimited            too many attempts from this address
+├── RecordingError             an RCREC file that cannot be read
+│   ├── NotARecording          not an RCREC file at all
+│   └── RecordingKeyError      encrypted: no key, or not the key it was sealed with
 ├── SessionEnded               the session is over (ended, expired, peer gone for good)
 └── ConnectionFailed           the broker could not be reached (OSError, TLS, timeouts)
     └── CertificateMismatch    the broker's certificate is not the one we pinned
@@ -153,3 +156,18 @@ class CertificateMismatch(ConnectionFailed):
         "The server's security certificate is not the one this program trusts. "
         "Someone may be intercepting the connection; do not continue."
     )
+
+
+class RecordingError(LifelineError):
+    code = "recording_error"
+    default_message = "The recording could not be read."
+
+
+class NotARecording(RecordingError):
+    code = "not_a_recording"
+    default_message = "This file is not a Lifeline recording (RCREC)."
+
+
+class RecordingKeyError(RecordingError):
+    code = "recording_key"
+    default_message = "This recording is encrypted: its key is needed to read it."

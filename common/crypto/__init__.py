@@ -6,7 +6,7 @@ no parameter here is configurable.
 from common.crypto.aead import RecordCipher
 from common.crypto.code import SessionCode
 from common.crypto.handshake import CommittedExchange, PakeExchange, SharedSecret
-from common.crypto.keys import SessionKeys, derive_key
+from common.crypto.keys import SessionKeys, derive_key, key_id, recording_cipher
 from common.crypto.signing import (
     SigningKey,
     verify_resume_proof,
@@ -22,6 +22,8 @@ __all__ = [
     "SharedSecret",
     "SigningKey",
     "derive_key",
+    "key_id",
+    "recording_cipher",
     "verify_resume_proof",
     "verify_signed",
 ]

@@ -89,3 +89,17 @@ class SessionKeys:
 def format_sas(sas: str) -> str:
     """``'482193'`` → ``'482 193'`` for reading aloud."""
     return f"{sas[:3]} {sas[3:]}"
+
+
+def recording_cipher(key: bytes, salt: bytes) -> RecordCipher:
+    """The cipher of one recording file: its own key from the long-term recording key
+    (group policy or key file) and the file's random salt, so no two files share a
+    (key, nonce) pair even though each numbers its records from 0."""
+    if len(key) != 32:
+        raise ValueError("a recording key is 32 bytes")
+    return RecordCipher(derive_key(key, "rcrec", salt=salt))
+
+
+def key_id(key: bytes) -> str:
+    """A short public name for a key (which key a file needs), never the key itself."""
+    return derive_key(key, "rcrec-key-id", length=8).hex()
