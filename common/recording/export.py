@@ -1,0 +1,131 @@
+"""A recording to a standard video file (AVI or MP4) through PyAV.
+
+Constant frame rate: every frame interval exists in the file, but a frame that did not
+change is not encoded again. In AVI, FFmpeg's muxer fills the gap with empty chunks,
+which players show as "the previous frame still stands", so a still screen costs a few
+bytes a frame and no encoding time; in MP4 the previous frame simply lasts longer.
+"""
+
+from __future__ import annotations
+
+import fractions
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import numpy as np
+from av.video.stream import VideoStream
+
+from common.recording.reader import RecordingReader
+from common.recording.replay import Picture, Replay
+
+CODECS = {"h264": "libx264", "mjpeg": "mjpeg"}
+CONTAINERS = ("avi", "mp4")
+DEFAULT_FPS = 10
+#: A keyframe at least this often (seconds), so players can seek.
+KEYFRAME_EVERY = 10
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    frames: int
+    encoded: int
+    width: int
+    height: int
+    duration: float
+    complete: bool
+    #: Why the recording stopped early (cut short, damaged), or None.
+    stopped: str | None
+
+
+def fit(picture: Picture, width: int, height: int) -> Picture:
+    """``picture`` in a ``width`` × ``height`` frame: as it is when the size matches,
+    else scaled to fit and centred on black (a recording that switched screens)."""
+    h, w = picture.shape[:2]
+    if (w, h) == (width, height):
+        return picture
+    scale = min(width / w, height / h)
+    sw, sh = max(1, int(w * scale)), max(1, int(h * scale))
+    frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(picture), format="bgr24")
+    scaled = frame.reformat(width=sw, height=sh).to_ndarray(format="bgr24")
+    out = np.zeros((height, width, 3), np.uint8)
+    top, left = (height - sh) // 2, (width - sw) // 2
+    out[top : top + sh, left : left + sw] = scaled
+    return out
+
+
+def export(
+    reader: RecordingReader,
+    out_path: Path,
+    *,
+    codec: str = "h264",
+    fps: int = DEFAULT_FPS,
+    progress: Callable[[float], None] | None = None,
+) -> ExportResult:
+    """Writes ``out_path`` (its suffix picks AVI or MP4). Raises ValueError for an
+    unknown codec or container, or a recording with no picture at all."""
+    container = out_path.suffix.lower().lstrip(".")
+    if container not in CONTAINERS:
+        raise ValueError(f"Lifeline writes .avi or .mp4 files, not .{container}.")
+    if codec not in CODECS:
+        raise ValueError(f"Unknown codec {codec!r}: choose h264 or mjpeg.")
+    replay = Replay(reader)
+    first, last, size = replay.scan()
+    if first is None or size is None:
+        raise ValueError("The recording holds no picture to convert.")
+    width, height = size[0] + size[0] % 2, size[1] + size[1] % 2  # 4:2:0 needs even sizes
+    total = max(1, int((last - first) * fps / 1000) + 1)
+    time_base = fractions.Fraction(1, fps)
+    output = av.open(str(out_path), "w")
+    try:
+        stream = output.add_stream(CODECS[codec], rate=fps)
+        assert isinstance(stream, VideoStream)
+        stream.width, stream.height = width, height
+        stream.time_base = time_base
+        if codec == "h264":
+            stream.pix_fmt = "yuv420p"  # what every player decodes
+            # No B-frames: a frame that stands still is simply not sent, which B-frame
+            # reordering would not allow in AVI.
+            stream.options = {"preset": "veryfast", "crf": "20", "bf": "0",
+                              "g": str(fps * KEYFRAME_EVERY)}  # fmt: skip
+        else:
+            stream.pix_fmt = "yuvj420p"
+            stream.options = {"q:v": "3"}
+        encoded, last_encoded = 0, -1
+        picture: Picture | None = None
+
+        def encode(index: int, shown: Picture) -> None:
+            nonlocal encoded, last_encoded
+            frame = av.VideoFrame.from_ndarray(
+                np.ascontiguousarray(fit(shown, width, height)), format="bgr24"
+            )
+            frame.pts, frame.time_base = index, time_base
+            for packet in stream.encode(frame):
+                output.mux(packet)
+            encoded, last_encoded = encoded + 1, index
+
+        for shown in replay.frames(fps):
+            picture = shown.picture
+            if shown.changed or shown.index % (fps * KEYFRAME_EVERY) == 0:
+                encode(shown.index, picture)
+            if progress is not None and shown.index % fps == 0:
+                progress(min(1.0, (shown.index + 1) / total))
+        # The last interval is in the file too: the video lasts as long as the session.
+        if picture is not None and last_encoded < total - 1:
+            encode(total - 1, picture)
+        for packet in stream.encode(None):
+            output.mux(packet)
+    finally:
+        output.close()
+    if progress is not None:
+        progress(1.0)
+    return ExportResult(
+        frames=total,
+        encoded=encoded,
+        width=width,
+        height=height,
+        duration=total / fps,
+        complete=reader.complete,
+        stopped=reader.stopped,
+    )
