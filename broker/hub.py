@@ -103,6 +103,8 @@ SESSION_EVENT_FIELDS = {
     "control_start": set(),
     "control_end": {"reason"},
     "note": {"text"},
+    "recording_start": {"file"},
+    "recording_stop": {"reason"},
 }
 MAX_EVENT_TEXT = 4000
 _WHO = {"console": "technician", "applet": "customer"}

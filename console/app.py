@@ -38,9 +38,12 @@ class ConsoleApp(QObject):
         *,
         settings_path: Path | None = None,
         loop: LoopThread | None = None,
+        recordings: Path | None = None,
     ) -> None:
+        """``recordings``: the folder for session recordings (default Videos/Lifeline)."""
         super().__init__()
         self.settings = settings
+        self.recordings = recordings
         self.settings_path = settings_path
         self.loop = loop or LoopThread()
         self.login_window = LoginWindow(settings)
@@ -120,7 +123,14 @@ class ConsoleApp(QObject):
         if self.window is None or self.home is None:
             return  # signed out meanwhile
         if isinstance(event, SessionReady):
-            host = SessionHost(self.loop, event.session, event.customer, event.sas)
+            host = SessionHost(
+                self.loop,
+                event.session,
+                event.customer,
+                event.sas,
+                technician=f"{self.login.name} <{self.login.email}>" if self.login else "",
+                recordings=self.recordings,
+            )
             self.window.add_session(host)
             self.session_opened.emit(host)
         elif isinstance(event, SignedOut):

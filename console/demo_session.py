@@ -47,7 +47,7 @@ button.clicked.connect(lambda: app.exit(7))
 button.show()
 sys.exit(app.exec())
 """
-STEPS = 8
+STEPS = 9
 MATCH_GOAL = 0.99  # share of pixels the console must show exactly as the customer's screen
 
 
@@ -121,6 +121,7 @@ class DemoSession:
             ("chat both ways", self.chat),
             ("remote control clicks and types", self.control),
             ("the technician ends the session", self.end),
+            ("the recording converts to AVI", self.convert),
         ]
         for name, action in steps:
             started = time.monotonic()
@@ -201,7 +202,11 @@ class DemoSession:
         assert self.broker is not None
         fingerprint = str(self.broker.certs.ca_fingerprint)
         settings = ConsoleSettings(self.broker.url, DEMO_EMAIL, fingerprint)
-        self.app = app = ConsoleApp(settings, settings_path=self.out / "console-settings.json")
+        self.app = app = ConsoleApp(
+            settings,
+            settings_path=self.out / "console-settings.json",
+            recordings=self.out / "recordings",
+        )
         app.start()
         app.login_window.password.setText(DEMO_PASSWORD)
         await settle(0.3)
@@ -290,10 +295,16 @@ class DemoSession:
                 best = max(best, float(np.mean(np.all(shown == real, axis=2))))
         self.summary.checks["frames_received"] = screen.frames
         self.summary.checks["picture_match"] = round(best, 4)
-        self._screenshot("viewing")
         if best < MATCH_GOAL:
             raise RuntimeError(f"the console's picture matches {best:.1%} of the screen")
-        return f"{screen.frames} updates; {best:.2%} of the pixels exactly as on the screen"
+        # The technician records the rest of the session.
+        tab.record.click()
+        await until(lambda: self.host.tech.recorder is not None, 10, "recording")
+        await settle(0.3)
+        self._screenshot("viewing")
+        return (
+            f"{screen.frames} updates; {best:.2%} of the pixels exactly as on the screen; recording"
+        )
 
     async def chat(self) -> str:
         from PySide6.QtCore import Qt
@@ -370,11 +381,41 @@ class DemoSession:
             raise RuntimeError(f"the applet left {len(left)} file(s) behind")
         return "the applet exited 0 and left nothing behind"
 
+    async def convert(self) -> str:
+        from common.recording import RecordingReader
+        from common.recording.export import export
+
+        tab = self.host.tab
+        await until(lambda: not tab.record.isChecked(), 15, "end of the recording")
+        made = sorted((self.out / "recordings").glob("*.rcrec"))
+        if len(made) != 1:
+            raise RuntimeError(f"{len(made)} recordings were made, not one")
+        recording = made[0].replace(self.out / "session.rcrec")
+        with recording.open("rb") as file:
+            reader = RecordingReader(file)
+            result = await asyncio.to_thread(export, reader, self.out / "session.avi")
+        self.summary.checks["recording_complete"] = result.complete
+        self.summary.checks["video"] = {
+            "width": result.width,
+            "height": result.height,
+            "seconds": result.duration,
+            "frames": result.frames,
+            "encoded": result.encoded,
+        }
+        if not result.complete:
+            raise RuntimeError(f"the recording is incomplete: {result.stopped}")
+        if (result.width, result.height) != (self.customer.width, self.customer.height):
+            raise RuntimeError(f"the video is {result.width}×{result.height}")
+        return (
+            f"session.rcrec ({recording.stat().st_size // 1024} KiB) → session.avi, "
+            f"{result.duration:.1f} s, {result.encoded} of {result.frames} frames encoded"
+        )
+
 
 def run_headless(out: Path, data: Path) -> int:
     """The scripted session; returns the exit status (0 when every step held)."""
     out.mkdir(parents=True, exist_ok=True)
-    for old in [*out.glob("*.png"), out / "typed.txt"]:
+    for old in [*out.glob("*.png"), *out.glob("recordings/*"), out / "typed.txt"]:
         old.unlink(missing_ok=True)
     session = DemoSession(out, data)
     os.environ["DISPLAY"] = session.technician.display

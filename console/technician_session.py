@@ -18,13 +18,16 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from common.codec.wire_format import Rect
+from common.codec.wire_format import CODEC_VERSION, Rect
 from common.errors import LifelineError, ProtocolError
 from common.protocol import Channel, MessageReceived
 from common.protocol.messages import Field, Schema, SchemaRegistry
+from common.recording import Kind
 from common.transport import Ended, PeerSession
+from console.recorder import SessionRecorder
 from console.rights import RightChanged, Rights, RightState
 from console.screen_view import ScreenView
 
@@ -65,6 +68,7 @@ APPLET_MESSAGES = SchemaRegistry(
     Schema("monitors", {"list": Field(list, MAX_MONITORS + 1), "current": Field(int)}),
 )
 MONITOR_FIELDS = ("index", "left", "top", "width", "height")
+CURSOR_SHAPE_FIELDS = ("width", "height", "hot_x", "hot_y", "bgra")
 
 
 @dataclass(frozen=True)
@@ -123,6 +127,14 @@ class MonitorsChanged:
 
 
 @dataclass(frozen=True)
+class RecordingChanged:
+    """Recording started (``path``), stopped (None), or failed (``error``)."""
+
+    path: Path | None
+    error: str = ""
+
+
+@dataclass(frozen=True)
 class Refused:
     what: str
     reason: str
@@ -130,7 +142,7 @@ class Refused:
 
 ConsoleEvent = (
     RightChanged | ChatLine | ChatDelivered | ScreenChanged | CursorChanged | SystemInfo
-    | ClipboardText | MonitorsChanged | Refused | Ended
+    | ClipboardText | MonitorsChanged | RecordingChanged | Refused | Ended
 )  # fmt: skip
 
 
@@ -146,6 +158,9 @@ class TechnicianSession:
         self._chat_ids = 0
         #: The customer's screens, as the applet last listed them.
         self.monitors: tuple[Monitor, ...] = ()
+        self._monitors_message: dict[str, Any] | None = None
+        self._shown_monitor = 0
+        self.recorder: SessionRecorder | None = None
         self._task: asyncio.Task[None] | None = None
         self._pinger: asyncio.Task[None] | None = None
 
@@ -179,7 +194,7 @@ class TechnicianSession:
         """The technician's notes on this session, kept in the broker's session log."""
         text = text.strip()[:MAX_NOTE]
         if text:
-            self.session.log_event("note", text=text)
+            self._log("note", text=text)
 
     def send_input(self, message: dict[str, Any]) -> bool:
         """Sends one ``input`` message (without ``t``) while control is granted;
@@ -195,6 +210,66 @@ class TechnicianSession:
         if self.rights.granted("view_screen") and any(m.index == index for m in self.monitors):
             self.session.send(Channel.CONTROL, {"t": "screen_select", "monitor": index})
 
+    def start_recording(self, path: Path, meta: dict[str, Any], key: bytes | None = None) -> None:
+        """Records from now on to ``path`` (a new file); the applet is asked for a full
+        picture so the recording starts clean. Call on the session's loop."""
+        if self.recorder is not None:
+            return
+        loop = asyncio.get_running_loop()
+
+        def failed(why: str) -> None:  # on the recorder's thread
+            loop.call_soon_threadsafe(self._recording_failed, why)
+
+        try:
+            recorder = SessionRecorder(
+                path,
+                {"codec": {"name": "lifeline-screen", "version": CODEC_VERSION},
+                 "recorder": "Lifeline console", **meta},
+                key=key,
+                on_failure=failed,
+            )  # fmt: skip
+        except OSError as exc:
+            self.report(RecordingChanged(None, f"The recording could not start: {exc.strerror}."))
+            return
+        self.recorder = recorder
+        # What a player needs before the next picture: the screens and the cursor now.
+        if self._monitors_message is not None:
+            recorder.write(Kind.MONITORS, self._monitors_message)
+        cursor = self.screen.cursor
+        if cursor.width and cursor.height:
+            recorder.write(Kind.CURSOR_SHAPE, {
+                "width": cursor.width, "height": cursor.height, "hot_x": cursor.hot_x,
+                "hot_y": cursor.hot_y, "bgra": cursor.image.tobytes()})  # fmt: skip
+        if cursor.x >= 0:
+            recorder.write(Kind.CURSOR, {"x": cursor.x, "y": cursor.y})
+        with contextlib.suppress(LifelineError):
+            self.session.send(
+                Channel.CONTROL, {"t": "screen_keyframe", "monitor": self._shown_monitor}
+            )
+        self._log("recording_start", file=path.name)
+        self.report(RecordingChanged(path))
+
+    async def stop_recording(self, reason: str = "stopped by the technician") -> None:
+        recorder, self.recorder = self.recorder, None
+        if recorder is None:
+            return
+        self._log("recording_stop", reason=reason)
+        await asyncio.to_thread(recorder.close, reason)
+        self.report(RecordingChanged(None, recorder.failed or ""))
+
+    def _recording_failed(self, why: str) -> None:
+        recorder, self.recorder = self.recorder, None
+        if recorder is not None:
+            self.session.log_event("recording_stop", reason=why)
+            asyncio.get_running_loop().run_in_executor(None, recorder.close, why)
+            self.report(RecordingChanged(None, why))
+
+    def _log(self, kind: str, **detail: Any) -> None:
+        """The broker's session log, and the recording's event markers."""
+        self.session.log_event(kind, **detail)
+        if self.recorder is not None:
+            self.recorder.event(kind, **detail)
+
     def request_sysinfo(self) -> None:
         if self.rights.granted("system_info"):
             self.session.send(Channel.CONTROL, {"t": "sysinfo_request"})
@@ -209,6 +284,7 @@ class TechnicianSession:
         await self.session.end()
 
     async def close(self) -> None:
+        await self.stop_recording("the console closed")
         for task in (self._task, self._pinger):
             if task is not None:
                 task.cancel()
@@ -222,6 +298,7 @@ class TechnicianSession:
         while True:
             event = await self.session.next_event()
             if isinstance(event, Ended):
+                await self.stop_recording("the session ended")
                 for change in self.rights.end():
                     self._right_changed(change, log=False)
                 self.report(event)
@@ -239,6 +316,9 @@ class TechnicianSession:
         message = APPLET_MESSAGES.check(message)
         t = message["t"]
         if t == "screen_update" and channel == Channel.VIDEO:
+            self._shown_monitor = message["monitor"]
+            if self.recorder is not None:  # exactly as received, before decoding
+                self.recorder.screen_update(message["monitor"], message["data"])
             rects = await self.screen.update(message["data"])
             if rects is not None:
                 self.report(ScreenChanged(tuple(rects)))
@@ -248,9 +328,13 @@ class TechnicianSession:
                 )
         elif t == "cursor" and channel == Channel.VIDEO:
             self.screen.cursor_moved(message["x"], message["y"])
+            if self.recorder is not None:
+                self.recorder.write(Kind.CURSOR, {"x": message["x"], "y": message["y"]})
             self.report(CursorChanged())
         elif t == "cursor_shape" and channel == Channel.VIDEO:
             self.screen.cursor_shape(message)
+            if self.recorder is not None:
+                self.recorder.write(Kind.CURSOR_SHAPE, {k: message[k] for k in CURSOR_SHAPE_FIELDS})
             self.report(CursorChanged())
         elif t == "permission" and channel == Channel.CONTROL:
             change = self.rights.answered(
@@ -273,6 +357,9 @@ class TechnicianSession:
             if not any(m.index == current for m in monitors):
                 raise ProtocolError("The current screen is not among the screens listed.")
             self.monitors = monitors
+            self._monitors_message = {"list": message["list"], "current": current}
+            if self.recorder is not None:
+                self.recorder.write(Kind.MONITORS, self._monitors_message)
             self.report(MonitorsChanged(monitors, current))
         elif t == "refused" and channel == Channel.CONTROL:
             self.report(Refused(message["what"], message["reason"]))
@@ -282,7 +369,7 @@ class TechnicianSession:
     def _chat(self, sender: str, text: str, id: int = 0) -> None:
         line = ChatLine(time.time(), sender, text, id)
         self.chat.append(line)
-        self.session.log_event("chat", by=sender, text=text)
+        self._log("chat", by=sender, text=text)
         self.report(line)
 
     def _right_changed(self, change: RightChanged, *, log: bool = True) -> None:
@@ -291,14 +378,14 @@ class TechnicianSession:
         if log:
             state = "asked" if change.state == RightState.PENDING else str(change.state)
             detail = {"action": change.action, "state": state}
-            self.session.log_event(
+            self._log(
                 "permission", **detail, **({"reason": change.reason} if change.reason else {})
             )
             if change.action == "remote_control":
                 if change.state == RightState.GRANTED:
-                    self.session.log_event("control_start")
+                    self._log("control_start")
                 elif change.state == RightState.REVOKED:
-                    self.session.log_event("control_end", reason="revoked")
+                    self._log("control_end", reason="revoked")
         self.report(change)
 
 

@@ -126,6 +126,6 @@ def export(
         width=width,
         height=height,
         duration=total / fps,
-        complete=reader.complete,
-        stopped=reader.stopped,
+        complete=replay.complete,
+        stopped=replay.stopped,
     )

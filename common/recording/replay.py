@@ -73,6 +73,8 @@ class Replay:
         self.cursor = Cursor()
         #: Updates that could not be decoded (skipped until the next keyframe).
         self.skipped = 0
+        self.complete = False
+        self.stopped: str | None = None
 
     def scan(self) -> tuple[int | None, int, tuple[int, int] | None]:
         """(time of the first picture, time of the last record, size of the first
@@ -88,6 +90,8 @@ class Replay:
                     continue
                 if header.keyframe:
                     first, size = record.time_ms, (header.width, header.height)
+        #: Whether the file was closed properly, and if not why reading stopped.
+        self.complete, self.stopped = self.reader.complete, self.reader.stopped
         return first, last, size
 
     def frames(self, fps: float) -> Iterator[ReplayFrame]:

@@ -71,13 +71,13 @@ class RecordingWriter:
     def elapsed_ms(self) -> int:
         return int((self._clock() - self._started) * 1000)
 
-    def screen_update(self, monitor: int, data: bytes) -> None:
+    def screen_update(self, monitor: int, data: bytes, time_ms: int | None = None) -> None:
         """One update exactly as received; keyframes are remembered for the index."""
         try:
             keyframe = read_update_header(data).keyframe
         except CodecError:
             keyframe = False  # recorded as received all the same; a player skips it
-        now = self.elapsed_ms
+        now = self.elapsed_ms if time_ms is None else time_ms
         if keyframe and len(self.keyframes) < MAX_INDEX:
             self.keyframes.append((now, self._file.tell()))
         self.write(Kind.SCREEN, {"monitor": monitor, "data": data}, time_ms=now)

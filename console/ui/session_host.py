@@ -4,10 +4,13 @@ cross to the window thread through one queued signal, intents go to the loop thr
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import QObject, Qt, Signal
 
 from common.transport import PeerSession
 from console.loop_thread import LoopThread
+from console.recorder import default_folder, file_name
 from console.technician_session import ConsoleEvent, TechnicianSession
 from console.ui.session_tab import SessionTab, StatsTicker
 
@@ -15,9 +18,21 @@ from console.ui.session_tab import SessionTab, StatsTicker
 class SessionHost(QObject):
     _reported = Signal(object)
 
-    def __init__(self, loop: LoopThread, session: PeerSession, customer: str, sas: str) -> None:
+    def __init__(
+        self,
+        loop: LoopThread,
+        session: PeerSession,
+        customer: str,
+        sas: str,
+        *,
+        technician: str = "",
+        recordings: Path | None = None,
+    ) -> None:
         super().__init__()
         self.loop = loop
+        self.technician = technician
+        #: Where recordings go (the user's Videos/Lifeline unless the settings say).
+        self.recordings = recordings or default_folder()
         self.tech = TechnicianSession(session, self._reported.emit)
         self.tab = SessionTab(customer, sas, self.tech.screen)
         self.stats = StatsTicker(self.tab, self.tech.screen, lambda: session.rtt)
@@ -32,8 +47,18 @@ class SessionHost(QObject):
         self.tab.request_sysinfo.connect(lambda: self.loop.call(self.tech.request_sysinfo))
         self.tab.share_clipboard.connect(lambda t: self.loop.call(self.tech.share_clipboard, t))
         self.tab.save_note.connect(lambda text: self.loop.call(self.tech.save_note, text))
+        self.tab.recording_toggled.connect(self._record)
         self.tab.select_monitor.connect(lambda i: self.loop.call(self.tech.select_monitor, i))
         self.tab.end_requested.connect(lambda: self.loop.submit(self.tech.end()))
+
+    def _record(self, on: bool) -> None:
+        if on:
+            name = self.technician.split(" <")[0]  # "Ann <ann@…>": the name reads best
+            path = self.recordings / file_name(name, self.tab.customer)
+            meta = {"technician": self.technician, "customer": {"name": self.tab.customer}}
+            self.loop.call(self.tech.start_recording, path, meta)
+        else:
+            self.loop.submit(self.tech.stop_recording())
 
     def _show(self, event: ConsoleEvent) -> None:
         self.tab.show_event(event)

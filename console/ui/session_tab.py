@@ -42,6 +42,7 @@ from console.technician_session import (
     CursorChanged,
     Monitor,
     MonitorsChanged,
+    RecordingChanged,
     Refused,
     ScreenChanged,
     SystemInfo,
@@ -90,6 +91,7 @@ class SessionTab(QWidget):
     share_clipboard = Signal(str)
     save_note = Signal(str)
     select_monitor = Signal(int)
+    recording_toggled = Signal(bool)
     end_requested = Signal()
     #: The session is over (the tab may now be closed).
     ended = Signal()
@@ -99,6 +101,7 @@ class SessionTab(QWidget):
         self.customer = customer
         self.is_over = False
         self.control_on = False
+        self._viewing = False
         self._lines: list[ChatLine] = []
         self._delivered: set[int] = set()
         self._extra: list[str] = []
@@ -141,12 +144,19 @@ class SessionTab(QWidget):
             item.triggered.connect(lambda _=False, s=sequence: self._send_keys(s))
             menu.addAction(item)
         self.keys.setMenu(menu)
+        self.record = QPushButton(self.tr("● Record"))
+        self.record.setCheckable(True)
+        self.record.setObjectName("record")
+        self.record.setEnabled(False)
+        self.record.setToolTip(self.tr("Record this session to a file you can convert to video"))
         self.monitor_picker = QComboBox()
         self.monitor_picker.setToolTip(self.tr("Which of the customer's screens to show"))
         self.monitor_picker.hide()  # until the customer has more than one screen
         self.end_button = QPushButton(self.tr("End session"))
         self.end_button.setObjectName("danger")
-        for widget in (self.control, self.keys, self.monitor_picker, self.fit, self.end_button):
+        for widget in (
+            self.control, self.keys, self.record, self.monitor_picker, self.fit, self.end_button
+        ):  # fmt: skip
             rights.addWidget(widget)
 
         self.remote = RemoteScreen(view)
@@ -245,6 +255,7 @@ class SessionTab(QWidget):
             lambda: self.share_clipboard.emit(QGuiApplication.clipboard().text())
         )
         self.save_notes.clicked.connect(self._save_notes)
+        self.record.clicked.connect(self.recording_toggled)
         self.monitor_picker.activated.connect(
             lambda row: self.select_monitor.emit(self.monitor_picker.itemData(row))
         )
@@ -271,6 +282,8 @@ class SessionTab(QWidget):
             self._note(
                 self.tr("{customer}'s clipboard is now in yours.").format(customer=self.customer)
             )
+        elif isinstance(event, RecordingChanged):
+            self._show_recording(event)
         elif isinstance(event, MonitorsChanged):
             self._show_monitors(event.monitors, event.current)
         elif isinstance(event, Refused):
@@ -289,6 +302,17 @@ class SessionTab(QWidget):
             )
         )
         self.remote.overlay = self.stats.text() if fps or kbytes_per_s else ""
+
+    def _show_recording(self, event: RecordingChanged) -> None:
+        self.record.setChecked(event.path is not None)
+        self.record.setEnabled(not self.is_over and (self._viewing or event.path is not None))
+        self.record.setText(self.tr("● Recording") if event.path else self.tr("● Record"))
+        if event.path is not None:
+            self._note(self.tr("Recording to {file}").format(file=str(event.path)))
+        elif event.error:
+            self._note(event.error, error=True)
+        else:
+            self._note(self.tr("Recording stopped."))
 
     def _show_monitors(self, monitors: tuple[Monitor, ...], current: int) -> None:
         picker = self.monitor_picker
@@ -316,6 +340,7 @@ class SessionTab(QWidget):
         self.control.setEnabled(False)
         self.keys.setEnabled(False)
         self.monitor_picker.setEnabled(False)
+        self.record.setEnabled(False)
         self.refresh_sysinfo.setEnabled(False)
         self.entry.setEnabled(False)
         self.ended.emit()
@@ -342,6 +367,12 @@ class SessionTab(QWidget):
             self.control.setEnabled(granted)
             self.keys.setEnabled(granted)
             self.control.setChecked(granted)
+        elif action == "view_screen":
+            # Recording follows the view; when the view goes, the recording stops.
+            self._viewing = granted
+            self.record.setEnabled(granted or self.record.isChecked())
+            if not granted and self.record.isChecked():
+                self.recording_toggled.emit(False)
         elif action == "clipboard_sync":
             self.send_clipboard.setEnabled(granted)
         elif action == "system_info" and granted:

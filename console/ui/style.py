@@ -24,6 +24,7 @@ QPushButton#primary:disabled {{ background: #9fb7d6; }}
 QPushButton:checked, QToolButton:checked {{
     background: #dbe7f6; border: 1px solid {ACCENT}; border-radius: 4px; color: {ACCENT};
 }}
+QPushButton#record:checked {{ background: #fdecea; border-color: {DANGER}; color: {DANGER}; }}
 QPushButton#danger {{
     background: {DANGER}; color: white; border: none; border-radius: 4px; font-weight: 600;
 }}

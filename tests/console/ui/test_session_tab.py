@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from common.transport import Ended
 from console.rights import RightChanged, RightState
 from console.screen_view import ScreenView
-from console.technician_session import ChatLine, Monitor, MonitorsChanged
+from console.technician_session import ChatLine, Monitor, MonitorsChanged, RecordingChanged
 from console.ui.session_tab import SessionTab
 
 
@@ -96,3 +98,22 @@ def test_the_screen_picker_appears_with_a_second_screen(qtbot: QtBot) -> None:
     with qtbot.waitSignal(t.select_monitor) as chosen:
         picker.activated.emit(2)
     assert chosen.args == [-1]
+
+
+def test_recording_follows_the_view(qtbot: QtBot, tmp_path: Path) -> None:
+    t = tab(qtbot)
+    assert not t.record.isEnabled()
+    t.show_event(RightChanged("view_screen", RightState.GRANTED))
+    with qtbot.waitSignal(t.recording_toggled) as toggled:
+        qtbot.mouseClick(t.record, Qt.MouseButton.LeftButton)
+    assert toggled.args == [True]
+    t.show_event(RecordingChanged(tmp_path / "s.rcrec"))
+    assert t.record.isChecked() and t.record.text() == "● Recording"
+    assert "Recording to" in t.transcript.toPlainText()
+    # The customer takes the view back: the recording is stopped.
+    with qtbot.waitSignal(t.recording_toggled) as toggled:
+        t.show_event(RightChanged("view_screen", RightState.REVOKED))
+    assert toggled.args == [False]
+    t.show_event(RecordingChanged(None, "The recording stopped: No space left on device."))
+    assert not t.record.isChecked() and "No space left" in t.transcript.toPlainText()
+    assert not t.record.isEnabled()

@@ -1,0 +1,118 @@
+"""Recording a real session: the applet streams a real Xvfb screen with its real cursor
+through the real broker; the console records what it receives to RCREC, the converter
+makes an AVI of it, and the AVI shows the screen as it was, cursor included."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import av
+import numpy as np
+
+from applet.capture import MssCapturer
+from applet.controller import QuestionAsked
+from applet.cursor_x11 import X11CursorSource
+from broker.app import Broker
+from common.recording import Kind, RecordingReader
+from common.transport import BrokerClient, Login
+from console.converter import main as convert
+from console.technician_session import ConsoleEvent, RecordingChanged, TechnicianSession
+from tests.applet.sessions import controller_session, ui_event
+from tests.x11 import running, xdotool
+
+
+async def wait_for(condition: Any, timeout: float = 10) -> None:
+    async with asyncio.timeout(timeout):
+        while not condition():
+            await asyncio.sleep(0.05)
+
+
+def last_frame(path: Path) -> np.ndarray[Any, Any]:
+    with av.open(str(path)) as video:
+        frames = [f.to_ndarray(format="bgr24") for f in video.decode(video=0)]
+    return frames[-1]
+
+
+def psnr(a: np.ndarray[Any, Any], b: np.ndarray[Any, Any]) -> float:
+    mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
+    return 99.0 if mse == 0 else float(10 * np.log10(255**2 / mse))
+
+
+async def test_a_recorded_session_converts_to_what_was_on_screen(
+    display: str, broker: Broker, client: BrokerClient, login: Login, tmp_path: Path
+) -> None:
+    events: list[ConsoleEvent] = []
+    path = tmp_path / "videos" / "session.rcrec"
+    with running(["xterm", "-geometry", "80x20+40+40", "-e", "top"], display, settle=1.0):
+        async with controller_session(broker, client, login, cursor=X11CursorSource(display)) as (
+            console,
+            controller,
+        ):
+            tech = TechnicianSession(console, events.append)
+            tech.start()
+            try:
+                tech.request("view_screen")
+                await controller.answer(
+                    (await ui_event(controller, QuestionAsked)).question.id, True
+                )
+                await wait_for(lambda: tech.screen.frames > 0)
+                tech.start_recording(path, {"technician": "Alice", "customer": {"name": "Bob"}})
+                assert RecordingChanged(path) in events
+                await asyncio.to_thread(xdotool, display, "mousemove", "400", "300")
+                await asyncio.sleep(1.5)
+                tech.say("recorded line")
+                await asyncio.sleep(0.5)
+                real = MssCapturer().grab(controller.monitor)[..., :3].copy()
+                await tech.stop_recording()
+                # The broker's session log says when the recording started and stopped.
+                session_id = console.session_id
+                assert session_id is not None
+
+                def logged() -> list[tuple[str, dict[str, str]]]:
+                    return [
+                        (e.kind, e.detail)
+                        for e in broker.storage.list_session_events(session_id)
+                        if e.kind.startswith("recording")
+                    ]
+
+                await wait_for(lambda: len(logged()) == 2)
+                assert logged() == [
+                    ("recording_start", {"file": "session.rcrec"}),
+                    ("recording_stop", {"reason": "stopped by the technician"}),
+                ]
+            finally:
+                await tech.close()
+    assert RecordingChanged(None) in events
+
+    # The file: a keyframe first, the cursor, the chat line, properly closed.
+    with path.open("rb") as file:
+        reader = RecordingReader(file)
+        records = list(reader.records())
+    assert reader.complete and reader.meta["technician"] == "Alice"
+    kinds = [r.kind for r in records]
+    assert Kind.SCREEN in kinds and Kind.CURSOR_SHAPE in kinds and Kind.CURSOR in kinds
+    events_recorded = [r.payload for r in records if r.kind == Kind.EVENT]
+    assert {"kind": "chat", "by": "technician", "text": "recorded line"} in events_recorded
+    assert events_recorded[0]["kind"] == "recording_start"
+
+    # The video: the screen as it was at the end, and the pointer drawn at 400, 300.
+    assert convert([str(path), "-d", str(tmp_path / "out")]) == 0
+    video = tmp_path / "out" / "session.avi"
+    info = json.loads(
+        subprocess.run(
+            ["ffprobe", "-v", "error", "-show_entries", "stream=width,height", "-of", "json",
+             str(video)],
+            capture_output=True, text=True, check=True,
+        ).stdout
+    )  # fmt: skip
+    assert (info["streams"][0]["width"], info["streams"][0]["height"]) == (1280, 720)
+    frame = last_frame(video)
+    around = np.s_[290:330, 390:430]
+    without = frame.copy()
+    without[around] = real[around]
+    assert psnr(without, real) >= 35
+    assert psnr(frame[around], real[around]) < 30  # the cursor is drawn in there
