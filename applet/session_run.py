@@ -55,6 +55,13 @@ class Joined:
     technician: str
     #: The short authentication string both sides show, to compare by phone.
     sas: str
+    #: The technician's group records every session (signed policy: forced_recording).
+    recorded: bool = False
+
+
+def recorded_by_policy(session: PeerSession) -> bool:
+    """The technician's group records every session (the signed policy says so)."""
+    return "forced_recording" in (session.policy or {}).get("permissions", [])
 
 
 @dataclass(frozen=True)
@@ -243,7 +250,7 @@ class AppletRun:
         try:
             controller.start()
             self._controller = controller
-            self._report(Joined(controller.consent.technician, sas))
+            self._report(Joined(controller.consent.technician, sas, recorded_by_policy(session)))
             while True:
                 event = await controller.events.get()
                 self._report(event)

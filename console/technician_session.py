@@ -161,6 +161,7 @@ class TechnicianSession:
         self._monitors_message: dict[str, Any] | None = None
         self._shown_monitor = 0
         self.recorder: SessionRecorder | None = None
+        self._stopping: asyncio.Task[None] | None = None
         self._task: asyncio.Task[None] | None = None
         self._pinger: asyncio.Task[None] | None = None
 
@@ -210,10 +211,28 @@ class TechnicianSession:
         if self.rights.granted("view_screen") and any(m.index == index for m in self.monitors):
             self.session.send(Channel.CONTROL, {"t": "screen_select", "monitor": index})
 
+    @property
+    def permissions(self) -> set[str]:
+        """The technician's group permissions, from the broker's signed policy."""
+        return set((self.session.policy or {}).get("permissions", []))
+
+    @property
+    def forced_recording(self) -> bool:
+        """The group records every session: recording starts with the view and the
+        technician cannot stop it."""
+        return "forced_recording" in self.permissions
+
+    @property
+    def may_record(self) -> bool:
+        return self.forced_recording or "record_sessions" in self.permissions
+
     def start_recording(self, path: Path, meta: dict[str, Any], key: bytes | None = None) -> None:
         """Records from now on to ``path`` (a new file); the applet is asked for a full
         picture so the recording starts clean. Call on the session's loop."""
         if self.recorder is not None:
+            return
+        if not self.may_record:
+            self.report(RecordingChanged(None, "Your group does not allow recording sessions."))
             return
         loop = asyncio.get_running_loop()
 
@@ -250,10 +269,27 @@ class TechnicianSession:
         self.report(RecordingChanged(path))
 
     async def stop_recording(self, reason: str = "stopped by the technician") -> None:
-        recorder, self.recorder = self.recorder, None
+        """Stops recording, unless the group records every session and the screen is
+        still seen (then nothing changes and the tab is told why)."""
+        if self.recorder is not None and self.forced_recording and self._recording_required():
+            self.report(
+                RecordingChanged(
+                    self.recorder.path,
+                    "Your group records every session: the recording cannot be stopped.",
+                )
+            )
+            return
+        await self._end_recording(reason)
+
+    def _recording_required(self) -> bool:
+        return self.session.ended is None and self.rights.granted("view_screen")
+
+    async def _end_recording(self, reason: str) -> None:
+        recorder = self.recorder
         if recorder is None:
             return
-        self._log("recording_stop", reason=reason)
+        self._log("recording_stop", reason=reason)  # the file's last event, and the log's
+        self.recorder = None
         await asyncio.to_thread(recorder.close, reason)
         self.report(RecordingChanged(None, recorder.failed or ""))
 
@@ -284,7 +320,7 @@ class TechnicianSession:
         await self.session.end()
 
     async def close(self) -> None:
-        await self.stop_recording("the console closed")
+        await self._end_recording("the console closed")
         for task in (self._task, self._pinger):
             if task is not None:
                 task.cancel()
@@ -298,7 +334,7 @@ class TechnicianSession:
         while True:
             event = await self.session.next_event()
             if isinstance(event, Ended):
-                await self.stop_recording("the session ended")
+                await self._end_recording("the session ended")
                 for change in self.rights.end():
                     self._right_changed(change, log=False)
                 self.report(event)
@@ -386,6 +422,12 @@ class TechnicianSession:
                     self._log("control_start")
                 elif change.state == RightState.REVOKED:
                     self._log("control_end", reason="revoked")
+        viewing = self.rights.granted("view_screen")
+        if change.action == "view_screen" and not viewing and self.recorder is not None:
+            # Nothing more to record.
+            self._stopping = asyncio.get_running_loop().create_task(
+                self._end_recording("the customer took the view back")
+            )
         self.report(change)
 
 

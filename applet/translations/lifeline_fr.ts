@@ -123,6 +123,10 @@
         <translation>En attente de votre technicien…</translation>
     </message>
     <message>
+        <source>● This session is recorded: {technician}&apos;s organisation records what they see of your screen.</source>
+        <translation>● Cette session est enregistrée : l&apos;organisation de {technician} garde une vidéo de ce qui est vu de votre écran.</translation>
+    </message>
+    <message>
         <source>{technician} has joined</source>
         <translation>{technician} a rejoint la session</translation>
     </message>

@@ -53,6 +53,10 @@ class SessionWindow(QWidget):
         panel_layout.addLayout(self.rights_list)
         panel_layout.addWidget(self.nothing)
         self.panel.hide()
+        self.recorded = QLabel()
+        self.recorded.setObjectName("recorded")
+        self.recorded.setWordWrap(True)
+        self.recorded.hide()
         self.hotkey_hint = QLabel(
             self.tr("To take back control at any moment, press {hotkey}.").format(hotkey=hotkey)
         )
@@ -72,7 +76,9 @@ class SessionWindow(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 20, 24, 20)
         layout.setSpacing(12)
-        for widget in (self.status, self.sas, self.sas_hint, self.panel, self.hotkey_hint):
+        for widget in (
+            self.status, self.sas, self.sas_hint, self.recorded, self.panel, self.hotkey_hint
+        ):  # fmt: skip
             layout.addWidget(widget)
         layout.addStretch(1)
         layout.addLayout(buttons)
@@ -91,8 +97,16 @@ class SessionWindow(QWidget):
     def waiting(self) -> None:
         self.status.setText(self.tr("Waiting for your technician…"))
 
-    def joined(self, technician: str, sas: str) -> None:
+    def joined(self, technician: str, sas: str, recorded: bool = False) -> None:
         self.technician = technician
+        if recorded:
+            self.recorded.setText(
+                self.tr(
+                    "● This session is recorded: {technician}'s organisation records "
+                    "what they see of your screen."
+                ).format(technician=technician)
+            )
+            self.recorded.show()
         self.status.setText(self.tr("{technician} has joined").format(technician=technician))
         self.sas.setText(self.tr("Security code {code}").format(code=wording.grouped_digits(sas)))
         self.sas_hint.setText(

@@ -161,7 +161,7 @@ class AppletShell(QObject):
             self._ended(event)
 
     def _joined(self, event: Joined) -> None:
-        self.session_window.joined(event.technician, event.sas)
+        self.session_window.joined(event.technician, event.sas, event.recorded)
         self.chat = ChatWindow(event.technician)
         self.chat.sent.connect(self.run.say)
         self.chat.note(self.tr("{technician} has joined.").format(technician=event.technician))

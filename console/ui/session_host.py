@@ -11,6 +11,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from common.transport import PeerSession
 from console.loop_thread import LoopThread
 from console.recorder import default_folder, file_name
+from console.rights import RightChanged, RightState
 from console.technician_session import ConsoleEvent, TechnicianSession
 from console.ui.session_tab import SessionTab, StatsTicker
 
@@ -36,6 +37,7 @@ class SessionHost(QObject):
         self.tech = TechnicianSession(session, self._reported.emit)
         self.tab = SessionTab(customer, sas, self.tech.screen)
         self.stats = StatsTicker(self.tab, self.tech.screen, lambda: session.rtt)
+        self.tab.set_recording_policy(self.tech.may_record, self.tech.forced_recording)
         self._connect_signals()
         loop.call(self.tech.start)
 
@@ -62,6 +64,13 @@ class SessionHost(QObject):
 
     def _show(self, event: ConsoleEvent) -> None:
         self.tab.show_event(event)
+        if (
+            isinstance(event, RightChanged)
+            and event.action == "view_screen"
+            and event.state == RightState.GRANTED
+            and self.tech.forced_recording
+        ):
+            self._record(True)  # the group records every session, from the first picture
 
     def close(self) -> None:
         self.loop.submit(self.tech.close()).result(10)

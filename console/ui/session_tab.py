@@ -102,6 +102,7 @@ class SessionTab(QWidget):
         self.is_over = False
         self.control_on = False
         self._viewing = False
+        self._may_record, self._forced = True, False
         self._lines: list[ChatLine] = []
         self._delivered: set[int] = set()
         self._extra: list[str] = []
@@ -303,14 +304,33 @@ class SessionTab(QWidget):
         )
         self.remote.overlay = self.stats.text() if fps or kbytes_per_s else ""
 
+    def set_recording_policy(self, allowed: bool, forced: bool) -> None:
+        """What the technician's group says about recording this session."""
+        self._may_record, self._forced = allowed, forced
+        if forced:
+            self.record.setToolTip(self.tr("Your group records every session you see"))
+        elif not allowed:
+            self.record.setToolTip(self.tr("Your group does not allow recording sessions"))
+        self.record.setEnabled(self._record_enabled())
+
+    def _record_enabled(self) -> bool:
+        if self.is_over or not self._may_record or self._forced:
+            return False  # a forced recording is started and stopped by Lifeline alone
+        return self._viewing or self.record.isChecked()
+
     def _show_recording(self, event: RecordingChanged) -> None:
         self.record.setChecked(event.path is not None)
-        self.record.setEnabled(not self.is_over and (self._viewing or event.path is not None))
-        self.record.setText(self.tr("● Recording") if event.path else self.tr("● Record"))
-        if event.path is not None:
-            self._note(self.tr("Recording to {file}").format(file=str(event.path)))
-        elif event.error:
+        if event.path is None:
+            self.record.setText(self.tr("● Record"))
+        else:
+            self.record.setText(
+                self.tr("● Recording (required)" if self._forced else "● Recording")
+            )
+        self.record.setEnabled(self._record_enabled())
+        if event.error:
             self._note(event.error, error=True)
+        elif event.path is not None:
+            self._note(self.tr("Recording to {file}").format(file=str(event.path)))
         else:
             self._note(self.tr("Recording stopped."))
 
@@ -370,8 +390,8 @@ class SessionTab(QWidget):
         elif action == "view_screen":
             # Recording follows the view; when the view goes, the recording stops.
             self._viewing = granted
-            self.record.setEnabled(granted or self.record.isChecked())
-            if not granted and self.record.isChecked():
+            self.record.setEnabled(self._record_enabled())
+            if not granted and self.record.isChecked() and not self._forced:
                 self.recording_toggled.emit(False)
         elif action == "clipboard_sync":
             self.send_clipboard.setEnabled(granted)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +15,10 @@ import av
 import numpy as np
 
 from applet.capture import MssCapturer
+from applet.consent import Action
 from applet.controller import QuestionAsked
 from applet.cursor_x11 import X11CursorSource
+from applet.session_run import recorded_by_policy
 from broker.app import Broker
 from common.recording import Kind, RecordingReader
 from common.transport import BrokerClient, Login
@@ -116,3 +119,56 @@ async def test_a_recorded_session_converts_to_what_was_on_screen(
     without[around] = real[around]
     assert psnr(without, real) >= 35
     assert psnr(frame[around], real[around]) < 30  # the cursor is drawn in there
+
+
+async def test_forced_recording_cannot_be_stopped_while_the_screen_is_seen(
+    display: str, broker: Broker, client: BrokerClient, login: Login, tmp_path: Path
+) -> None:
+    group = broker.storage.get_group(login.group)
+    assert group is not None
+    broker.storage.put_group(replace(group, permissions=[*group.permissions, "forced_recording"]))
+    events: list[ConsoleEvent] = []
+    path = tmp_path / "forced.rcrec"
+    async with controller_session(broker, client, login) as (console, controller):
+        # Both sides read it from the broker's signed policy.
+        assert recorded_by_policy(controller.session)
+        tech = TechnicianSession(console, events.append)
+        tech.start()
+        try:
+            assert tech.forced_recording and tech.may_record
+            tech.request("view_screen")
+            await controller.answer((await ui_event(controller, QuestionAsked)).question.id, True)
+            await wait_for(lambda: tech.rights.granted("view_screen"))
+            tech.start_recording(path, {"technician": "Alice"})
+            await tech.stop_recording()  # what the console's API offers: refused
+            assert tech.recorder is not None
+            assert events[-1] == RecordingChanged(
+                path, "Your group records every session: the recording cannot be stopped."
+            )
+            # The person takes the view back: the recording ends with it.
+            await controller.revoke(Action.VIEW_SCREEN)
+            await wait_for(lambda: RecordingChanged(None) in events)
+            assert tech.recorder is None
+        finally:
+            await tech.close()
+    with path.open("rb") as file:
+        reader = RecordingReader(file)
+        stops = [r.payload for r in reader.records() if r.kind == Kind.EVENT]
+    assert reader.complete
+    assert stops[-1] == {"kind": "recording_stop", "reason": "the customer took the view back"}
+
+
+async def test_a_group_without_recording_cannot_record(
+    display: str, broker: Broker, client: BrokerClient, login: Login, tmp_path: Path
+) -> None:
+    group = broker.storage.get_group(login.group)
+    assert group is not None
+    allowed = [p for p in group.permissions if p != "record_sessions"]
+    broker.storage.put_group(replace(group, permissions=allowed))
+    events: list[ConsoleEvent] = []
+    async with controller_session(broker, client, login) as (console, _):
+        tech = TechnicianSession(console, events.append)
+        tech.start_recording(tmp_path / "no.rcrec", {})
+        await tech.close()
+    assert events == [RecordingChanged(None, "Your group does not allow recording sessions.")]
+    assert not (tmp_path / "no.rcrec").exists()

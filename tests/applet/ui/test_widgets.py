@@ -157,3 +157,14 @@ def test_the_indicator_follows_view_and_control(qtbot: QtBot) -> None:
     assert indicator.windowFlags() & Qt.WindowType.WindowStaysOnTopHint
     indicator.show_state("Alice", viewing=False, controlling=False)
     assert not indicator.isVisible()
+
+
+def test_a_recorded_session_says_so(qtbot: QtBot) -> None:
+    window = SessionWindow("Ctrl+Alt+Pause")
+    qtbot.addWidget(window)
+    window.joined("Alice Martin", "482193")
+    assert window.recorded.isHidden()
+    window.joined("Alice Martin", "482193", recorded=True)
+    assert not window.recorded.isHidden()
+    assert "This session is recorded" in window.recorded.text()
+    assert "Alice Martin" in window.recorded.text()

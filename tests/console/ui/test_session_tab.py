@@ -117,3 +117,18 @@ def test_recording_follows_the_view(qtbot: QtBot, tmp_path: Path) -> None:
     t.show_event(RecordingChanged(None, "The recording stopped: No space left on device."))
     assert not t.record.isChecked() and "No space left" in t.transcript.toPlainText()
     assert not t.record.isEnabled()
+
+
+def test_a_forced_recording_is_not_the_technicians_to_stop(qtbot: QtBot, tmp_path: Path) -> None:
+    t = tab(qtbot)
+    t.set_recording_policy(allowed=True, forced=True)
+    t.show_event(RightChanged("view_screen", RightState.GRANTED))
+    t.show_event(RecordingChanged(tmp_path / "s.rcrec"))
+    assert t.record.isChecked() and t.record.text() == "● Recording (required)"
+    assert not t.record.isEnabled() and "records every session" in t.record.toolTip()
+    with qtbot.assertNotEmitted(t.recording_toggled):
+        t.show_event(RightChanged("view_screen", RightState.REVOKED))  # Lifeline stops it
+    other = tab(qtbot)
+    other.set_recording_policy(allowed=False, forced=False)
+    other.show_event(RightChanged("view_screen", RightState.GRANTED))
+    assert not other.record.isEnabled() and "does not allow" in other.record.toolTip()
