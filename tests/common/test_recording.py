@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import random
 import signal
 import struct
 import subprocess
@@ -15,6 +16,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from common.codec import ScreenDecoder, ScreenEncoder
 from common.errors import NotARecording, RecordingError, RecordingKeyError
@@ -204,3 +207,65 @@ def test_a_writer_killed_mid_recording_leaves_a_readable_file(tmp_path: Path) ->
         records = list(reader.records())
     assert len(records) > 500 and not reader.complete
     assert [r.payload["x"] for r in records] == list(range(len(records)))
+
+
+def test_a_file_cut_at_random_offsets_converts_up_to_its_last_whole_record(
+    tmp_path: Path,
+) -> None:
+    from common.recording.export import export
+
+    buffer = io.BytesIO()
+    record_session(buffer)
+    whole = buffer.getvalue()
+    complete, _ = read_all(whole)
+    ends = [r.offset for r in complete[1:]] + [len(whole)]
+    assert complete[0].kind == Kind.SCREEN  # the first picture: whole once cut ≥ ends[0]
+    rng = random.Random(7)
+    cuts = sorted(rng.choices(range(complete[0].offset, len(whole)), k=1000))
+    converted = 0
+    for cut in cuts:
+        reader = RecordingReader(io.BytesIO(whole[:cut]))
+        records = list(reader.records())
+        assert records == complete[: sum(end <= cut for end in ends)]
+        if cut >= ends[0] and cut % 20 == 0:  # converting every one would take a minute
+            result = export(RecordingReader(io.BytesIO(whole[:cut])), tmp_path / "cut.avi")
+            assert not result.complete and result.frames >= 1
+            converted += 1
+        elif cut < ends[0]:
+            with pytest.raises(ValueError, match="no picture"):
+                export(RecordingReader(io.BytesIO(whole[:cut])), tmp_path / "none.avi")
+    assert converted >= 10
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=4096), st.integers(min_value=0, max_value=4096))
+def test_the_reader_survives_anything(garbage: bytes, at: int) -> None:
+    """Random bytes after a valid header, and a valid file overwritten anywhere with
+    random bytes: only RecordingError, never another exception, never a hang, and never
+    a read beyond the bounds (the file object counts what is asked of it)."""
+    buffer = io.BytesIO()
+    record_session(buffer)
+    whole = buffer.getvalue()
+    header_end = RecordingReader(io.BytesIO(whole))._start
+    for data in (
+        whole[:header_end] + garbage,
+        whole[:at] + garbage + whole[at + len(garbage) :],
+    ):
+        file = BoundedReads(data)
+        try:
+            reader = RecordingReader(file)
+            for _ in reader.records():
+                pass
+        except RecordingError:
+            pass
+        assert file.largest <= 5 * 1024 * 1024
+
+
+class BoundedReads(io.BytesIO):
+    """Remembers the largest read asked for: a reader must bound lengths first."""
+
+    largest = 0
+
+    def read(self, size: int | None = -1) -> bytes:
+        self.largest = max(self.largest, size if size is not None and size >= 0 else 0)
+        return super().read(size)
