@@ -6,6 +6,7 @@ queued signals, and the widgets' intents go back as calls on the loop."""
 from __future__ import annotations
 
 import concurrent.futures
+import dataclasses
 import logging
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from console.sign_in import Problem, SignInFailed, SignInForm, sign_in
 from console.ui.home import HomePage
 from console.ui.login_window import LoginWindow
 from console.ui.main_window import ConsoleWindow
+from console.ui.recording_settings import RecordingSettingsDialog
 from console.ui.session_host import SessionHost
 
 log = logging.getLogger("lifeline.console")
@@ -40,7 +42,8 @@ class ConsoleApp(QObject):
         loop: LoopThread | None = None,
         recordings: Path | None = None,
     ) -> None:
-        """``recordings``: the folder for session recordings (default Videos/Lifeline)."""
+        """``recordings``: the folder for session recordings, over the settings' (the
+        demo's); by default the settings say, else Videos/Lifeline."""
         super().__init__()
         self.settings = settings
         self.recordings = recordings
@@ -86,6 +89,9 @@ class ConsoleApp(QObject):
         self.login_window.hide()
         self.home = HomePage(self.login.name)
         self.window = ConsoleWindow(f"{self.login.name} <{self.login.email}>", self.home)
+        recordings = QPushButton(self.tr("Recordings…"))
+        recordings.clicked.connect(self.edit_recording_settings)
+        self.window.statusBar().addPermanentWidget(recordings)
         sign_out = QPushButton(self.tr("Sign out"))
         sign_out.clicked.connect(lambda: self.sign_out(""))
         self.window.statusBar().addPermanentWidget(sign_out)
@@ -101,14 +107,27 @@ class ConsoleApp(QObject):
         assert self.lobby is not None
         return self.lobby
 
-    def _remember(self, form: SignInForm) -> None:
-        self.settings.broker_url = form.broker_url.strip()
-        self.settings.email = form.email.strip()
-        self.settings.ca_fingerprint = form.ca_fingerprint.strip()
+    def recording_settings(self) -> ConsoleSettings:
+        if self.recordings is None:
+            return self.settings
+        return dataclasses.replace(self.settings, recording_folder=str(self.recordings))
+
+    def edit_recording_settings(self) -> None:
+        dialog = RecordingSettingsDialog(self.settings, self.window)
+        if dialog.exec() == RecordingSettingsDialog.DialogCode.Accepted:
+            self._save_settings()
+
+    def _save_settings(self) -> None:
         try:
             self.settings.save(self.settings_path)
         except OSError as exc:
             log.warning("could not save the console settings: %s", exc)
+
+    def _remember(self, form: SignInForm) -> None:
+        self.settings.broker_url = form.broker_url.strip()
+        self.settings.email = form.email.strip()
+        self.settings.ca_fingerprint = form.ca_fingerprint.strip()
+        self._save_settings()
 
     def sign_out(self, message: str) -> None:
         """Ends every session, closes the main window and shows the sign-in again."""
@@ -129,7 +148,7 @@ class ConsoleApp(QObject):
                 event.customer,
                 event.sas,
                 technician=f"{self.login.name} <{self.login.email}>" if self.login else "",
-                recordings=self.recordings,
+                settings=self.recording_settings(),
             )
             self.window.add_session(host)
             self.session_opened.emit(host)

@@ -18,6 +18,7 @@ import platformdirs
 log = logging.getLogger("lifeline.console")
 
 MAX_SETTINGS_FILE = 16 * 1024
+RECORDING_KEY_SIZE = 32
 
 
 def settings_path() -> Path:
@@ -30,6 +31,12 @@ class ConsoleSettings:
     email: str = ""
     #: SHA-256 fingerprint of the broker's CA, for a self-hosted broker.
     ca_fingerprint: str = ""
+    #: Where session recordings go ("": the user's Videos/Lifeline).
+    recording_folder: str = ""
+    #: "rcrec" (compact; convert later) or "avi" (converted when the recording stops).
+    recording_format: str = "rcrec"
+    #: A file holding the 32-byte key that encrypts recordings at rest ("": none).
+    recording_key_file: str = ""
 
     @classmethod
     def load(cls, path: Path | None = None) -> ConsoleSettings:
@@ -50,10 +57,36 @@ class ConsoleSettings:
             return cls()
         values = {
             key: data[key][:1024]
-            for key in ("broker_url", "email", "ca_fingerprint")
+            for key in (
+                "broker_url",
+                "email",
+                "ca_fingerprint",
+                "recording_folder",
+                "recording_format",
+                "recording_key_file",
+            )
             if isinstance(data.get(key), str)
         }
+        if values.get("recording_format") not in (None, "rcrec", "avi"):
+            del values["recording_format"]
         return cls(**values)
+
+    def recording_folder_path(self) -> Path | None:
+        return Path(self.recording_folder) if self.recording_folder else None
+
+    def read_recording_key(self) -> bytes | None:
+        """The recording key, or None when recordings are not encrypted; raises
+        ValueError with a message for the technician when the file is unusable."""
+        if not self.recording_key_file:
+            return None
+        try:
+            with open(self.recording_key_file, "rb") as f:
+                key = f.read(RECORDING_KEY_SIZE + 1)
+        except OSError as exc:
+            raise ValueError(f"The recording key file cannot be read: {exc.strerror}.") from None
+        if len(key) != RECORDING_KEY_SIZE:
+            raise ValueError("The recording key file must hold exactly 32 bytes.")
+        return key
 
     def save(self, path: Path | None = None) -> None:
         path = path or settings_path()

@@ -25,7 +25,8 @@ from common.codec.wire_format import CODEC_VERSION, Rect
 from common.errors import LifelineError, ProtocolError
 from common.protocol import Channel, MessageReceived
 from common.protocol.messages import Field, Schema, SchemaRegistry
-from common.recording import Kind
+from common.recording import Kind, RecordingReader
+from common.recording.export import export
 from common.transport import Ended, PeerSession
 from console.recorder import SessionRecorder
 from console.rights import RightChanged, Rights, RightState
@@ -128,10 +129,12 @@ class MonitorsChanged:
 
 @dataclass(frozen=True)
 class RecordingChanged:
-    """Recording started (``path``), stopped (None), or failed (``error``)."""
+    """Recording started (``path``), stopped (None), or failed (``error``); ``saved``
+    names the video once a recording made as AVI has been converted."""
 
     path: Path | None
     error: str = ""
+    saved: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -161,6 +164,9 @@ class TechnicianSession:
         self._monitors_message: dict[str, Any] | None = None
         self._shown_monitor = 0
         self.recorder: SessionRecorder | None = None
+        self._as_avi = False
+        self._recording_key: bytes | None = None
+        self._converting: asyncio.Future[Path] | None = None
         self._stopping: asyncio.Task[None] | None = None
         self._task: asyncio.Task[None] | None = None
         self._pinger: asyncio.Task[None] | None = None
@@ -226,9 +232,14 @@ class TechnicianSession:
     def may_record(self) -> bool:
         return self.forced_recording or "record_sessions" in self.permissions
 
-    def start_recording(self, path: Path, meta: dict[str, Any], key: bytes | None = None) -> None:
+    def start_recording(
+        self, path: Path, meta: dict[str, Any], key: bytes | None = None, *, as_avi: bool = False
+    ) -> None:
         """Records from now on to ``path`` (a new file); the applet is asked for a full
-        picture so the recording starts clean. Call on the session's loop."""
+        picture so the recording starts clean. ``as_avi``: when the recording stops it
+        is converted to an AVI beside it and the RCREC removed (converting while the
+        session runs would cost the viewer CPU). Call on the session's loop."""
+        self._as_avi, self._recording_key = as_avi, key
         if self.recorder is not None:
             return
         if not self.may_record:
@@ -292,6 +303,19 @@ class TechnicianSession:
         self.recorder = None
         await asyncio.to_thread(recorder.close, reason)
         self.report(RecordingChanged(None, recorder.failed or ""))
+        if self._as_avi:
+            # In the background: the tab is told when the video is there.
+            loop = asyncio.get_running_loop()
+            self._converting = loop.run_in_executor(
+                None, to_avi, recorder.path, self._recording_key
+            )
+            self._converting.add_done_callback(self._converted)
+
+    def _converted(self, done: asyncio.Future[Path]) -> None:
+        try:
+            self.report(RecordingChanged(None, saved=done.result()))
+        except Exception as exc:  # the RCREC stays: it can be converted later
+            self.report(RecordingChanged(None, f"The recording could not be made an AVI: {exc}"))
 
     def _recording_failed(self, why: str) -> None:
         recorder, self.recorder = self.recorder, None
@@ -450,3 +474,17 @@ def parse_monitors(items: list[Any]) -> tuple[Monitor, ...]:
     if len({m.index for m in monitors}) != len(monitors):
         raise ProtocolError("Two screens in the list have the same number.")
     return tuple(monitors)
+
+
+def to_avi(path: Path, key: bytes | None) -> Path:
+    """Converts a finished recording to an AVI beside it and removes the RCREC."""
+    video = path.with_suffix(".avi")
+    partial = path.with_name(f".{video.name}.converting.avi")
+    try:
+        with path.open("rb") as file:
+            export(RecordingReader(file, key), partial)
+        partial.replace(video)
+    finally:
+        partial.unlink(missing_ok=True)
+    path.unlink()
+    return video

@@ -4,7 +4,7 @@ cross to the window thread through one queued signal, intents go to the loop thr
 
 from __future__ import annotations
 
-from pathlib import Path
+from functools import partial
 
 from PySide6.QtCore import QObject, Qt, Signal
 
@@ -12,7 +12,8 @@ from common.transport import PeerSession
 from console.loop_thread import LoopThread
 from console.recorder import default_folder, file_name
 from console.rights import RightChanged, RightState
-from console.technician_session import ConsoleEvent, TechnicianSession
+from console.settings import ConsoleSettings
+from console.technician_session import ConsoleEvent, RecordingChanged, TechnicianSession
 from console.ui.session_tab import SessionTab, StatsTicker
 
 
@@ -27,13 +28,13 @@ class SessionHost(QObject):
         sas: str,
         *,
         technician: str = "",
-        recordings: Path | None = None,
+        settings: ConsoleSettings | None = None,
     ) -> None:
         super().__init__()
         self.loop = loop
         self.technician = technician
-        #: Where recordings go (the user's Videos/Lifeline unless the settings say).
-        self.recordings = recordings or default_folder()
+        #: Where, how and with which key recordings are made.
+        self.settings = settings or ConsoleSettings()
         self.tech = TechnicianSession(session, self._reported.emit)
         self.tab = SessionTab(customer, sas, self.tech.screen)
         self.stats = StatsTicker(self.tab, self.tech.screen, lambda: session.rtt)
@@ -55,10 +56,17 @@ class SessionHost(QObject):
 
     def _record(self, on: bool) -> None:
         if on:
+            try:
+                key = self.settings.read_recording_key()
+            except ValueError as exc:
+                self.tab.show_event(RecordingChanged(None, str(exc)))
+                return
+            folder = self.settings.recording_folder_path() or default_folder()
             name = self.technician.split(" <")[0]  # "Ann <ann@…>": the name reads best
-            path = self.recordings / file_name(name, self.tab.customer)
+            path = folder / file_name(name, self.tab.customer)
             meta = {"technician": self.technician, "customer": {"name": self.tab.customer}}
-            self.loop.call(self.tech.start_recording, path, meta)
+            as_avi = self.settings.recording_format == "avi"
+            self.loop.call(partial(self.tech.start_recording, path, meta, key, as_avi=as_avi))
         else:
             self.loop.submit(self.tech.stop_recording())
 

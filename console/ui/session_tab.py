@@ -329,6 +329,8 @@ class SessionTab(QWidget):
         self.record.setEnabled(self._record_enabled())
         if event.error:
             self._note(event.error, error=True)
+        elif event.saved is not None:
+            self._note(self.tr("The recording is saved as {file}").format(file=str(event.saved)))
         elif event.path is not None:
             self._note(self.tr("Recording to {file}").format(file=str(event.path)))
         else:

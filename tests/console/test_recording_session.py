@@ -50,7 +50,8 @@ async def test_a_recorded_session_converts_to_what_was_on_screen(
 ) -> None:
     events: list[ConsoleEvent] = []
     path = tmp_path / "videos" / "session.rcrec"
-    with running(["xterm", "-geometry", "80x20+40+40", "-e", "top"], display, settle=1.0):
+    terminal = ["xterm", "-geometry", "80x20+40+40", "-e", "sh", "-c", "ls -l /usr/bin; sleep 600"]
+    with running(terminal, display, settle=1.0):
         async with controller_session(broker, client, login, cursor=X11CursorSource(display)) as (
             console,
             controller,
@@ -172,3 +173,38 @@ async def test_a_group_without_recording_cannot_record(
         await tech.close()
     assert events == [RecordingChanged(None, "Your group does not allow recording sessions.")]
     assert not (tmp_path / "no.rcrec").exists()
+
+
+async def test_a_recording_made_as_avi_encrypted_meanwhile(
+    display: str, broker: Broker, client: BrokerClient, login: Login, tmp_path: Path
+) -> None:
+    """AVI chosen: the session is recorded to an encrypted RCREC (nothing readable
+    on disk meanwhile), converted when the recording stops, and the RCREC removed."""
+    events: list[ConsoleEvent] = []
+    path = tmp_path / "session.rcrec"
+    key = bytes(range(32))
+    with running(["xterm", "-geometry", "80x20+40+40"], display, settle=1.0):
+        async with controller_session(broker, client, login) as (console, controller):
+            tech = TechnicianSession(console, events.append)
+            tech.start()
+            try:
+                tech.request("view_screen")
+                await controller.answer(
+                    (await ui_event(controller, QuestionAsked)).question.id, True
+                )
+                await wait_for(lambda: tech.screen.frames > 0)
+                tech.start_recording(path, {"technician": "Alice"}, key, as_avi=True)
+                tech.say("a line that must not be readable on disk")
+                await asyncio.sleep(1.0)
+                with path.open("rb") as file:
+                    assert b"must not be readable" not in file.read()
+                await tech.stop_recording()
+                await wait_for(
+                    lambda: any(e.saved for e in events if isinstance(e, RecordingChanged))
+                )
+            finally:
+                await tech.close()
+    saved = next(e.saved for e in events if isinstance(e, RecordingChanged) and e.saved)
+    assert saved == tmp_path / "session.avi" and not path.exists()
+    assert sorted(p.name for p in tmp_path.glob("*session*")) == ["session.avi"]
+    assert last_frame(saved).shape == (720, 1280, 3)

@@ -107,3 +107,23 @@ def test_settings_remember_no_password(tmp_path: Path) -> None:
     path.write_text("[" * (MAX_SETTINGS_FILE + 10))
     assert ConsoleSettings.load(path) == ConsoleSettings()
     assert ConsoleSettings.load(tmp_path / "missing.json") == ConsoleSettings()
+
+
+def test_recording_settings_are_remembered_and_the_key_checked(tmp_path: Path) -> None:
+    path = tmp_path / "console.json"
+    key = tmp_path / "recording.key"
+    key.write_bytes(bytes(32))
+    ConsoleSettings(
+        recording_folder="/srv/recordings", recording_format="avi", recording_key_file=str(key)
+    ).save(path)
+    loaded = ConsoleSettings.load(path)
+    assert (loaded.recording_folder, loaded.recording_format) == ("/srv/recordings", "avi")
+    assert loaded.read_recording_key() == bytes(32)
+    path.write_text('{"recording_format": "exe"}')
+    assert ConsoleSettings.load(path).recording_format == "rcrec"
+    key.write_bytes(b"short")
+    with pytest.raises(ValueError, match="exactly 32 bytes"):
+        loaded.read_recording_key()
+    loaded.recording_key_file = str(tmp_path / "missing.key")
+    with pytest.raises(ValueError, match="cannot be read"):
+        loaded.read_recording_key()

@@ -4,6 +4,7 @@ the queue as it changes, and codes with their countdown."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
@@ -14,6 +15,7 @@ from console.settings import ConsoleSettings
 from console.sign_in import Problem, SignInFailed, SignInForm
 from console.ui.home import HomePage
 from console.ui.login_window import LoginWindow
+from console.ui.recording_settings import RecordingSettingsDialog
 
 
 @pytest.fixture
@@ -102,3 +104,21 @@ def test_the_home_shows_codes_and_the_queue_live(qtbot: QtBot) -> None:
     home.show_event(CodeReady(2, "111-222-333", time.time() + 600))
     home.show_event(SessionReady(2, None, "Dan", "123456"))  # type: ignore[arg-type]
     assert not home.cards and home.status.text() == "Dan joined."
+
+
+def test_the_recording_settings_dialog(qtbot: QtBot, tmp_path: Path) -> None:
+    settings = ConsoleSettings()
+    dialog = RecordingSettingsDialog(settings)
+    qtbot.addWidget(dialog)
+    dialog.folder.setText(str(tmp_path))
+    dialog.format.setCurrentIndex(dialog.format.findData("avi"))
+    dialog.key_file.setText(str(tmp_path / "missing.key"))
+    dialog._save()
+    assert dialog.error.isVisible() or not dialog.error.isHidden()
+    assert "cannot be read" in dialog.error.text() and settings.recording_folder == ""
+    (tmp_path / "k").write_bytes(bytes(32))
+    dialog.key_file.setText(str(tmp_path / "k"))
+    with qtbot.waitSignal(dialog.accepted):
+        dialog._save()
+    assert (settings.recording_folder, settings.recording_format) == (str(tmp_path), "avi")
+    assert settings.recording_key_file == str(tmp_path / "k")
