@@ -11,16 +11,19 @@ import logging
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import QPushButton
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QPushButton
 
+from common.errors import LifelineError
 from common.transport import BrokerClient, Login
 from console.lobby import Lobby, LobbyEvent, SessionReady, SignedOut
 from console.loop_thread import LoopThread
+from console.recorder import default_folder
 from console.settings import ConsoleSettings
 from console.sign_in import Problem, SignInFailed, SignInForm, sign_in
 from console.ui.home import HomePage
 from console.ui.login_window import LoginWindow
 from console.ui.main_window import ConsoleWindow
+from console.ui.player import PlayerWindow
 from console.ui.recording_settings import RecordingSettingsDialog
 from console.ui.session_host import SessionHost
 
@@ -47,6 +50,7 @@ class ConsoleApp(QObject):
         super().__init__()
         self.settings = settings
         self.recordings = recordings
+        self.players: list[PlayerWindow] = []
         self.settings_path = settings_path
         self.loop = loop or LoopThread()
         self.login_window = LoginWindow(settings)
@@ -89,6 +93,9 @@ class ConsoleApp(QObject):
         self.login_window.hide()
         self.home = HomePage(self.login.name)
         self.window = ConsoleWindow(f"{self.login.name} <{self.login.email}>", self.home)
+        play = QPushButton(self.tr("Play a recording…"))
+        play.clicked.connect(self.choose_recording)
+        self.window.statusBar().addPermanentWidget(play)
         recordings = QPushButton(self.tr("Recordings…"))
         recordings.clicked.connect(self.edit_recording_settings)
         self.window.statusBar().addPermanentWidget(recordings)
@@ -111,6 +118,28 @@ class ConsoleApp(QObject):
         if self.recordings is None:
             return self.settings
         return dataclasses.replace(self.settings, recording_folder=str(self.recordings))
+
+    def choose_recording(self) -> None:
+        folder = self.settings.recording_folder_path() or default_folder()
+        chosen, _ = QFileDialog.getOpenFileName(
+            self.window, self.tr("Play a recording"), str(folder),
+            self.tr("Lifeline recordings (*.rcrec)"),
+        )  # fmt: skip
+        if chosen:
+            self.play_recording(Path(chosen))
+
+    def play_recording(self, path: Path) -> PlayerWindow | None:
+        """Opens a player window; a file that cannot be played is explained."""
+        try:
+            player = PlayerWindow(path, self.settings.read_recording_key())
+        except (LifelineError, ValueError, OSError) as exc:
+            QMessageBox.warning(self.window, self.tr("Play a recording"), str(exc))
+            return None
+        self.players.append(player)
+        player.destroyed.connect(lambda: self.players.remove(player))
+        player.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        player.show()
+        return player
 
     def edit_recording_settings(self) -> None:
         dialog = RecordingSettingsDialog(self.settings, self.window)

@@ -75,6 +75,9 @@ class Replay:
         self.skipped = 0
         self.complete = False
         self.stopped: str | None = None
+        self._records: Iterator[Record] = iter(())
+        self._cursor_at: dict[int, tuple[int, int, dict[str, Any] | None]] = {}
+        self._pending: Record | None = None
 
     def scan(self) -> tuple[int | None, int, tuple[int, int] | None]:
         """(time of the first picture, time of the last record, size of the first
@@ -116,6 +119,58 @@ class Replay:
             else:
                 yield ReplayFrame(index, at, previous, False)
 
+    # ---- random access, for a player --------------------------------------------------
+
+    def keyframes(self) -> list[tuple[int, int]]:
+        """(time_ms, offset) of every keyframe, read through the file once; the cursor
+        in effect at each is remembered, since seeking skips the records before it."""
+        found: list[tuple[int, int]] = []
+        x = y = -1
+        shape: dict[str, Any] | None = None
+        self._cursor_at = {}
+        for record in self.reader.records():
+            if record.kind == Kind.CURSOR:
+                px, py = record.payload.get("x"), record.payload.get("y")
+                if isinstance(px, int) and isinstance(py, int):
+                    x, y = px, py
+            elif record.kind == Kind.CURSOR_SHAPE:
+                shape = record.payload
+            elif record.kind == Kind.SCREEN and _is_keyframe(record):
+                found.append((record.time_ms, record.offset))
+                self._cursor_at[record.offset] = (x, y, shape)
+        self.complete, self.stopped = self.reader.complete, self.reader.stopped
+        return found
+
+    def seek(self, time_ms: int, keyframes: list[tuple[int, int]]) -> None:
+        """Shows the recording as it was at ``time_ms``: decoding restarts at the last
+        keyframe before it (from :meth:`keyframes`)."""
+        start = keyframes[0][1] if keyframes else None
+        for at, offset in keyframes:
+            if at <= time_ms:
+                start = offset
+        self.decoder = ScreenDecoder()
+        if start is not None and start in self._cursor_at:
+            x, y, shape = self._cursor_at[start]
+            self.cursor = Cursor(x, y)
+            if shape is not None:
+                self._shape(shape)
+        self._records = self.reader.records(start=start)
+        self._pending = next(self._records, None)
+        self.advance_to(time_ms)
+
+    def advance_to(self, time_ms: int) -> bool:
+        """Applies what happened up to ``time_ms``; True if the picture changed."""
+        changed = False
+        while self._pending is not None and self._pending.time_ms <= time_ms:
+            changed |= self._apply(self._pending)
+            self._pending = next(self._records, None)
+        return changed
+
+    def picture(self) -> Picture | None:
+        if self.decoder.framebuffer.size == 0:
+            return None
+        return draw_cursor(self.decoder.framebuffer.copy(), self.cursor)
+
     def _apply(self, record: Record) -> bool:
         """Applies one record; True when what a viewer sees changed."""
         payload: dict[str, Any] = record.payload
@@ -153,3 +208,11 @@ class Replay:
         self.cursor.hot_x = hot_x if isinstance(hot_x, int) else 0
         self.cursor.hot_y = hot_y if isinstance(hot_y, int) else 0
         return True
+
+
+def _is_keyframe(record: Record) -> bool:
+    data = record.payload.get("data")
+    try:
+        return isinstance(data, bytes) and read_update_header(data).keyframe
+    except CodecError:
+        return False
