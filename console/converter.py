@@ -2,6 +2,7 @@
 
     lifeline-converter IN.rcrec [IN2.rcrec …] [-o OUT.avi | -d DIR] [--to mp4]
                        [--codec h264|mjpeg] [--fps N] [--key-file KEY]
+    lifeline-converter                  (no arguments: a window to drop recordings on)
 
 Patterns (``*.rcrec``) are expanded here too, for shells that do not. Each file gets a
 progress bar; a file that fails says why and the others go on; the exit status is 1 if
@@ -97,7 +98,24 @@ def convert(source: Path, destination: Path, args: argparse.Namespace, key: byte
     return str(destination)
 
 
+def run_window() -> int:
+    from PySide6.QtWidgets import QApplication
+
+    from console.converter_window import ConverterWindow
+    from console.ui.style import STYLE_SHEET
+
+    qt = QApplication(sys.argv[:1])
+    qt.setApplicationName("Lifeline converter")
+    qt.setStyleSheet(STYLE_SHEET)
+    window = ConverterWindow()
+    window.show()
+    return qt.exec()
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv:
+        return run_window()
     args = build_parser().parse_args(argv)
     if args.fps < 1 or args.fps > 60:
         print("lifeline-converter: --fps must be between 1 and 60", file=sys.stderr)
