@@ -27,7 +27,7 @@ from common.protocol import Channel, MessageReceived
 from common.protocol.messages import Field, Schema, SchemaRegistry
 from common.recording import Kind, RecordingReader
 from common.recording.export import export
-from common.transport import Ended, PeerSession
+from common.transport import Ended, PeerSession, PeerState
 from console.recorder import SessionRecorder
 from console.rights import RightChanged, Rights, RightState
 from console.screen_view import ScreenView
@@ -145,7 +145,7 @@ class Refused:
 
 ConsoleEvent = (
     RightChanged | ChatLine | ChatDelivered | ScreenChanged | CursorChanged | SystemInfo
-    | ClipboardText | MonitorsChanged | RecordingChanged | Refused | Ended
+    | ClipboardText | MonitorsChanged | RecordingChanged | Refused | PeerState | Ended
 )  # fmt: skip
 
 
@@ -363,7 +363,9 @@ class TechnicianSession:
                     self._right_changed(change, log=False)
                 self.report(event)
                 return
-            if isinstance(event, MessageReceived):
+            if isinstance(event, PeerState):
+                self.report(event)  # the link dropped or came back, ours or theirs
+            elif isinstance(event, MessageReceived):
                 try:
                     await self._on_message(event.channel, event.message)
                 except ProtocolError as exc:

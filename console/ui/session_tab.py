@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from common.transport import Ended
+from common.transport import Ended, PeerState
 from console.rights import ACTIONS, RightChanged, RightState
 from console.screen_view import ScreenView
 from console.technician_session import (
@@ -292,8 +292,23 @@ class SessionTab(QWidget):
                 self.tr("The customer's program refused: {reason}").format(reason=event.reason),
                 error=True,
             )
+        elif isinstance(event, PeerState):
+            self._show_link(event.state)
         elif isinstance(event, Ended):
             self._end(event.message)
+
+    def _show_link(self, state: str) -> None:
+        if self.is_over:
+            return
+        text, colour = {
+            "reconnecting": (self.tr("Reconnecting…"), "#8a6d00"),
+            "peer_reconnecting": (
+                self.tr("{customer}'s connection dropped: waiting…").format(customer=self.customer),
+                "#8a6d00",
+            ),
+        }.get(state, (self.tr("Connected"), ""))
+        self.state.setText(text)
+        self.state.setStyleSheet(f"color: {colour}; font-weight: 600;" if colour else "")
 
     def show_stats(self, fps: float, kbytes_per_s: float, rtt: float | None) -> None:
         latency = f"{rtt * 1000:.0f} ms" if rtt is not None else "–"

@@ -7,7 +7,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from common.transport import Ended
+from common.transport import Ended, PeerState
 from console.rights import RightChanged, RightState
 from console.screen_view import ScreenView
 from console.technician_session import ChatLine, Monitor, MonitorsChanged, RecordingChanged
@@ -132,3 +132,19 @@ def test_a_forced_recording_is_not_the_technicians_to_stop(qtbot: QtBot, tmp_pat
     other.set_recording_policy(allowed=False, forced=False)
     other.show_event(RightChanged("view_screen", RightState.GRANTED))
     assert not other.record.isEnabled() and "does not allow" in other.record.toolTip()
+
+
+def test_the_header_says_when_a_link_drops(qtbot: QtBot) -> None:
+    t = tab(qtbot)
+    assert t.state.text() == "Connected"
+    t.show_event(PeerState("peer_reconnecting"))
+    assert t.state.text() == "Bob's connection dropped: waiting…"
+    t.show_event(PeerState("peer_connected"))
+    assert t.state.text() == "Connected"
+    t.show_event(PeerState("reconnecting"))
+    assert t.state.text() == "Reconnecting…"
+    t.show_event(PeerState("reconnected"))
+    assert t.state.text() == "Connected"
+    t.show_event(Ended("peer", "The customer ended the session."))
+    t.show_event(PeerState("reconnecting"))  # too late to matter
+    assert "ended the session" in t.state.text()
