@@ -431,8 +431,8 @@ def run_headless(out: Path, data: Path) -> int:
     try:
         summary = asyncio.run(session.run())
     finally:
+        path = session.write_summary()  # first: whatever happens while closing
         session.close()
-        path = session.write_summary()
     passed = sum(s.ok for s in summary.steps)
     print(f"{passed} of {STEPS} steps held; summary in {path}, screenshots in {out}")
     return 0 if summary.ok else 1
