@@ -20,6 +20,9 @@ LifelineError
 ├── RecordingError             an RCREC file that cannot be read
 │   ├── NotARecording          not an RCREC file at all
 │   └── RecordingKeyError      encrypted: no key, or not the key it was sealed with
+├── FileError                  a file could not be named, read or written safely
+│   ├── FileNameError          a name from the other side that is unsafe or unportable
+│   └── TransferError          a transfer failed (hash mismatch, denied, disk full, …)
 ├── SessionEnded               the session is over (ended, expired, peer gone for good)
 └── ConnectionFailed           the broker could not be reached (OSError, TLS, timeouts)
     └── CertificateMismatch    the broker's certificate is not the one we pinned
@@ -171,3 +174,29 @@ class NotARecording(RecordingError):
 class RecordingKeyError(RecordingError):
     code = "recording_key"
     default_message = "This recording is encrypted: its key is needed to read it."
+
+
+class FileError(LifelineError):
+    code = "file_error"
+    default_message = "The file could not be read or written."
+
+
+class FileNameError(FileError):
+    """A name from the other side that could escape the chosen folder, or that this or
+    another system could not store. Nothing was written."""
+
+    code = "file_name"
+    default_message = "That file name is not allowed."
+
+
+class TransferError(FileError):
+    """A transfer failed; ``reason`` says why in one stable word (``hash_mismatch``,
+    ``permission_denied``, ``disk_full``, ``path_too_long``, ``in_use``, ``not_found``,
+    ``io_error``, ``cancelled``, ``refused``). The partial file is already removed."""
+
+    code = "transfer_failed"
+    default_message = "The file transfer failed."
+
+    def __init__(self, message: str | None = None, *, reason: str = "io_error") -> None:
+        super().__init__(message)
+        self.reason = reason

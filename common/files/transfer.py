@@ -1,0 +1,278 @@
+"""One file in chunks, hashed at both ends while it streams; the receiving end resumable.
+
+Thin, blocking I/O (run it in a worker thread, e.g. ``asyncio.to_thread``); no sockets,
+no event loop. Neither end ever holds more than one chunk of the file.
+
+Sender::
+
+    source = FileSource(path)              # opens; .size is known
+    source.start(offset)                   # hashes the first ``offset`` bytes again
+    while chunk := source.read_chunk(): …  # send it
+    source.md5, source.sha256              # once read_chunk() returned b""
+
+Receiver::
+
+    part = PartialFile(folder, name)       # the name already checked (names.safe_child)
+    offset = part.open(resume=True)        # the verified length of an earlier attempt
+    part.write(offset, data) …             # chunks in order
+    part.finish(size, md5, sha256)         # checks, then renames into place
+
+The partial file lives next to its destination under a name derived from it
+(``.lifeline-<16 hex>.part``), so an attempt after a dropped link or a restart finds it.
+Every failure (:class:`~common.errors.TransferError`) has already removed it, except
+:meth:`PartialFile.close`, which keeps it on purpose for a later resume.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import os
+import stat
+from pathlib import Path
+from typing import BinaryIO
+
+from common.errors import TransferError
+from common.files.messages import CHUNK_SIZE
+
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_BINARY = getattr(os, "O_BINARY", 0)
+
+_REASONS = {
+    errno.EACCES: ("permission_denied", "Permission denied: {what}."),
+    errno.EPERM: ("permission_denied", "Permission denied: {what}."),
+    errno.EROFS: ("permission_denied", "The disk is read-only: {what}."),
+    errno.ENOSPC: ("disk_full", "The disk is full: {what}."),
+    errno.EDQUOT: ("disk_full", "The disk quota is used up: {what}."),
+    errno.ENAMETOOLONG: ("path_too_long", "The path is too long: {what}."),
+    errno.ENOENT: ("not_found", "No such file or folder: {what}."),
+    errno.ENOTDIR: ("not_found", "No such folder: {what}."),
+    errno.EISDIR: ("not_a_file", "That is a folder, not a file: {what}."),
+    errno.ETXTBSY: ("in_use", "The file is in use by another program: {what}."),
+    errno.EBUSY: ("in_use", "The file is in use by another program: {what}."),
+    errno.ELOOP: ("permission_denied", "That name is a link, which is not followed: {what}."),
+}
+#: Windows: ERROR_SHARING_VIOLATION and ERROR_LOCK_VIOLATION.
+_WINERROR_IN_USE = {32, 33}
+
+
+def transfer_error(exc: OSError, what: str) -> TransferError:
+    """``exc`` as a :class:`TransferError` whose message a person can act on."""
+    if getattr(exc, "winerror", None) in _WINERROR_IN_USE:
+        reason, text = "in_use", "The file is in use by another program: {what}."
+    else:
+        reason, text = _REASONS.get(exc.errno or 0, ("io_error", "{what} could not be used."))
+        if reason == "io_error":
+            text = f"{{what}}: {exc.strerror or 'input/output error'}."
+    return TransferError(text.format(what=what), reason=reason)
+
+
+class _Hashes:
+    def __init__(self) -> None:
+        self._md5 = hashlib.md5(usedforsecurity=False)
+        self._sha256 = hashlib.sha256()
+
+    def update(self, data: bytes) -> None:
+        self._md5.update(data)
+        self._sha256.update(data)
+
+    @property
+    def md5(self) -> str:
+        return self._md5.hexdigest()
+
+    @property
+    def sha256(self) -> str:
+        return self._sha256.hexdigest()
+
+
+def _hash_prefix(f: BinaryIO, length: int, chunk_size: int, hashes: _Hashes) -> int:
+    """Hashes up to ``length`` bytes from the start; returns how many there were."""
+    f.seek(0)
+    done = 0
+    while done < length:
+        data = f.read(min(chunk_size, length - done))
+        if not data:
+            break
+        hashes.update(data)
+        done += len(data)
+    return done
+
+
+def prefix_sha256(path: Path, length: int, chunk_size: int = CHUNK_SIZE) -> str | None:
+    """SHA-256 of the first ``length`` bytes of ``path``; None if it is shorter."""
+    hashes = _Hashes()
+    with path.open("rb") as f:
+        if _hash_prefix(f, length, chunk_size, hashes) != length:
+            return None
+    return hashes.sha256
+
+
+class FileSource:
+    """The sending end: a regular file read in chunks, hashed as it goes."""
+
+    def __init__(self, path: Path, *, chunk_size: int = CHUNK_SIZE) -> None:
+        self.path = path
+        self.chunk_size = chunk_size
+        try:
+            fd = os.open(path, os.O_RDONLY | _BINARY)
+        except OSError as exc:
+            raise transfer_error(exc, path.name) from None
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            os.close(fd)
+            raise TransferError(f"{path.name} is not a regular file.", reason="not_a_file")
+        self._file = os.fdopen(fd, "rb")
+        self.size = st.st_size
+        self.mtime = st.st_mtime
+        self.offset = 0
+        self._hashes = _Hashes()
+
+    def start(self, offset: int = 0, expected_prefix: str | None = None) -> int:
+        """Hashes the first ``offset`` bytes and continues after them, if they match
+        ``expected_prefix`` (the receiver's SHA-256 of its partial file); otherwise starts
+        at 0. Returns the offset the transfer really starts at."""
+        if offset <= 0 or offset > self.size or expected_prefix is None:
+            offset = 0
+        try:
+            hashes = _Hashes()
+            done = _hash_prefix(self._file, offset, self.chunk_size, hashes)
+        except OSError as exc:
+            raise transfer_error(exc, self.path.name) from None
+        if done != offset or hashes.sha256 != expected_prefix:
+            hashes, offset = _Hashes(), 0
+            self._file.seek(0)
+        self._hashes, self.offset = hashes, offset
+        return offset
+
+    def read_chunk(self) -> bytes:
+        """The next chunk (hashed), or b"" at the end of the file."""
+        try:
+            data = self._file.read(self.chunk_size)
+        except OSError as exc:
+            raise transfer_error(exc, self.path.name) from None
+        self._hashes.update(data)
+        self.offset += len(data)
+        return data
+
+    @property
+    def md5(self) -> str:
+        return self._hashes.md5
+
+    @property
+    def sha256(self) -> str:
+        return self._hashes.sha256
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def part_name(name: str) -> str:
+    """Where the partial file of ``name`` lives, next to it: short, hidden, fixed."""
+    digest = hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+    return f".lifeline-{digest}.part"
+
+
+class PartialFile:
+    """The receiving end: chunks into a temporary file beside ``folder / name``, checked
+    and renamed into place by :meth:`finish`."""
+
+    def __init__(self, folder: Path, name: str, *, chunk_size: int = CHUNK_SIZE) -> None:
+        self.folder = folder
+        self.name = name
+        self.final = folder / name
+        self.temp = folder / part_name(name)
+        self.chunk_size = chunk_size
+        self.offset = 0
+        self._file: BinaryIO | None = None
+        self._hashes = _Hashes()
+
+    def open(self, *, resume: bool = True) -> int:
+        """Opens (or creates) the partial file; returns the verified offset to resume
+        from: the length of what an earlier attempt left, hashed again now, or 0. A link
+        in its place is refused, never followed."""
+        flags = os.O_RDWR | os.O_CREAT | _NOFOLLOW | _BINARY
+        if not resume:
+            flags |= os.O_TRUNC
+        try:
+            fd = os.open(self.temp, flags, 0o600)
+            self._file = os.fdopen(fd, "r+b")
+            self._hashes = _Hashes()
+            self.offset = _hash_prefix(self._file, 1 << 62, self.chunk_size, self._hashes)
+        except OSError as exc:
+            self.abort()
+            raise transfer_error(exc, self.name) from None
+        return self.offset
+
+    @property
+    def prefix_sha256(self) -> str | None:
+        """SHA-256 of what is verified so far (for ``file_accept``), None when empty."""
+        return self._hashes.sha256 if self.offset else None
+
+    def restart(self) -> None:
+        """The sender could not continue where we are: start again from 0."""
+        f = self._require_open()
+        try:
+            f.seek(0)
+            f.truncate()
+        except OSError as exc:
+            self.abort()
+            raise transfer_error(exc, self.name) from None
+        self._hashes, self.offset = _Hashes(), 0
+
+    def write(self, offset: int, data: bytes) -> None:
+        """Appends ``data``, which must start at the current end."""
+        f = self._require_open()
+        if offset != self.offset:
+            self.abort()
+            raise TransferError(
+                f"{self.name}: a chunk arrived out of order.", reason="out_of_order"
+            )
+        try:
+            f.seek(offset)
+            f.write(data)
+        except OSError as exc:
+            self.abort()
+            raise transfer_error(exc, self.name) from None
+        self._hashes.update(data)
+        self.offset += len(data)
+
+    def finish(self, size: int, md5: str, sha256: str) -> tuple[str, str]:
+        """Checks length and both hashes, then renames into place atomically (replacing
+        a file of that name). Returns (md5, sha256). A mismatch removes the partial file
+        and raises ``TransferError(reason="hash_mismatch")``."""
+        f = self._require_open()
+        if self.offset != size or self._hashes.md5 != md5 or self._hashes.sha256 != sha256:
+            self.abort()
+            raise TransferError(
+                f"{self.name} arrived damaged (its checksum does not match); "
+                "the partial file was removed.",
+                reason="hash_mismatch",
+            )
+        try:
+            f.flush()
+            os.fsync(f.fileno())
+            f.close()
+            self._file = None
+            os.replace(self.temp, self.final)
+        except OSError as exc:
+            self.abort()
+            raise transfer_error(exc, self.name) from None
+        return self._hashes.md5, self._hashes.sha256
+
+    def close(self) -> None:
+        """Stops, keeping what is verified for a later :meth:`open` to resume."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def abort(self) -> None:
+        """Stops and removes the partial file: nothing half-written stays."""
+        self.close()
+        with contextlib.suppress(OSError):
+            self.temp.unlink(missing_ok=True)
+
+    def _require_open(self) -> BinaryIO:
+        if self._file is None:
+            raise TransferError(f"{self.name}: the transfer is not open.", reason="io_error")
+        return self._file
