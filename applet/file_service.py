@@ -1,0 +1,422 @@
+"""The applet's file manager: the technician browses and moves files, within limits.
+
+:class:`FileService` answers the console's ``file_*`` messages (docs/protocol.md,
+section 5.12, "Files"), all on the ``FILE`` channel. It checks, itself and for every
+message:
+
+* ``file_manager`` is granted by the person (:class:`~applet.consent.Consent`); a revoke
+  stops every transfer at once (the controller calls :meth:`FileService.stop`, and each
+  chunk checks again);
+* the signed policy allows the direction: ``receive_files`` for the technician to
+  receive (a download from this computer), ``send_files`` for the technician to send (an
+  upload to it);
+* every name from the console: addressing an existing file needs only
+  :func:`~common.files.names.check_component`; creating one needs
+  :func:`~common.files.names.check_name` and must stay inside the chosen folder.
+
+Disk work runs in worker threads (``asyncio.to_thread``); a file is never read or held
+whole. Roots: Linux and macOS list ``/`` and the home folder; Windows lists each drive
+letter that exists (``os.listdrives`` on Python 3.12+, else probing ``A:\\`` … ``Z:\\``)
+and the home folder.
+
+Wiring (the controller owns the link and the consent)::
+
+    self.files = FileService(session, self.consent, set(policy.get("permissions", [])))
+    # in _on_message:   elif channel == Channel.FILE: await self.files.handle(message)
+    # in _apply / end:  if not self.consent.granted(Action.FILE_MANAGER): await self.files.stop()
+
+:meth:`handle` raises :class:`~common.errors.ProtocolError` for a message it refuses as a
+whole (the controller answers ``refused``); a problem with one listing or transfer is
+answered with ``file_error`` instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import string
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from applet.consent import Action, Consent
+from common.errors import FileError, LifelineError, ProtocolError, TransferError
+from common.files.messages import CHUNK_SIZE, CONSOLE_FILE_MESSAGES, MAX_ENTRIES, MAX_ID
+from common.files.names import check_component, check_name, inside, safe_child
+from common.files.transfer import FileSource, PartialFile, transfer_error
+from common.protocol import Channel
+
+log = logging.getLogger("lifeline.applet.files")
+
+#: Transfers at once, each way.
+MAX_TRANSFERS = 4
+#: The largest file the console may announce (and so send): 1 TiB.
+MAX_FILE_SIZE = 1 << 40
+
+
+class FileLink(Protocol):
+    """What the service needs of the session (a :class:`~common.transport.PeerSession`)."""
+
+    def send(self, channel: Channel, message: dict[str, Any]) -> None: ...
+
+    async def wait_writable(self, channel: Channel) -> None: ...
+
+
+@dataclass(frozen=True)
+class Root:
+    """A place to start browsing: ``root`` (``/``, ``C:\\``) and the folders below it."""
+
+    root: str
+    path: tuple[str, ...]
+    label: str
+
+    def as_message(self) -> dict[str, Any]:
+        return {"root": self.root, "path": list(self.path), "label": self.label}
+
+
+@dataclass(frozen=True)
+class TransferRecord:
+    """A transfer that ended, for the person's view and the log."""
+
+    direction: str  # "download" (to the technician) or "upload" (to this computer)
+    path: Path
+    size: int
+    md5: str
+    sha256: str
+
+
+def list_roots(home: Path | None = None, *, windows: bool = os.name == "nt") -> list[Root]:
+    home = home if home is not None else Path.home()
+    if windows:
+        roots = [Root(d, (), d.rstrip("\\")) for d in _windows_drives()]
+    else:
+        roots = [Root("/", (), "/")]
+    anchor = home.anchor
+    if anchor and home != Path(anchor):
+        roots.append(Root(anchor, home.parts[1:], "Home"))
+    return roots
+
+
+def _windows_drives() -> list[str]:  # pragma: no cover - Windows only
+    if sys.version_info >= (3, 12) and hasattr(os, "listdrives"):
+        return [str(d) for d in os.listdrives()]
+    return [f"{letter}:\\" for letter in string.ascii_uppercase if os.path.exists(f"{letter}:\\")]
+
+
+@dataclass
+class _Upload:
+    part: PartialFile
+    size: int
+    started: bool = False
+
+
+@dataclass
+class _State:
+    downloads: dict[int, asyncio.Task[None]] = field(default_factory=dict)
+    uploads: dict[int, _Upload] = field(default_factory=dict)
+
+
+class FileService:
+    def __init__(
+        self,
+        link: FileLink,
+        consent: Consent,
+        permissions: set[str],
+        *,
+        home: Path | None = None,
+        chunk_size: int = CHUNK_SIZE,
+        on_transfer: Callable[[TransferRecord], None] | None = None,
+    ) -> None:
+        self.link = link
+        self.consent = consent
+        self.may_send = "send_files" in permissions  # the technician sends: uploads
+        self.may_receive = "receive_files" in permissions  # the technician receives
+        self.roots = list_roots(home)
+        self.chunk_size = chunk_size
+        self.on_transfer = on_transfer
+        self._state = _State()
+
+    # ---- the console's messages ----------------------------------------------------
+
+    async def handle(self, message: dict[str, Any]) -> None:
+        """One console message on the FILE channel. Raises :class:`ProtocolError` when
+        the message is refused as a whole (answer ``refused``)."""
+        message = CONSOLE_FILE_MESSAGES.check(message)
+        if not self.consent.granted(Action.FILE_MANAGER):
+            raise ProtocolError("Browsing and transferring files has not been allowed.")
+        t = message["t"]
+        if t == "file_roots":
+            roots = [r.as_message() for r in self.roots]
+            self._send({"t": "file_roots", "roots": roots})
+            return
+        transfer_id = _check_id(message["id"])
+        try:
+            if t == "file_list":
+                await self._list(transfer_id, message)
+            elif t == "file_get":
+                await self._get(transfer_id, message)
+            elif t == "file_put":
+                await self._put(transfer_id, message)
+            elif t in ("file_start", "file_chunk", "file_end"):
+                await self._receive(transfer_id, message)
+            elif t == "file_cancel":
+                await self._cancel(transfer_id)
+            elif t == "file_error":
+                log.info("the console stopped transfer %d: %s", transfer_id, message["reason"])
+                await self._cancel(transfer_id)
+            elif t == "file_done":
+                log.info("the console verified download %d", transfer_id)
+            else:
+                raise ProtocolError(f"{t!r} is not expected from the console.")
+        except FileError as exc:
+            reason = exc.reason if isinstance(exc, TransferError) else exc.code
+            self._send_error(transfer_id, reason, str(exc))
+
+    async def stop(self) -> None:
+        """Stops every transfer (``file_manager`` was revoked, or the session ends): the
+        console is told, partial uploads are removed."""
+        state, self._state = self._state, _State()
+        for transfer_id, task in list(state.downloads.items()):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+            self._send_error(transfer_id, "cancelled", "File transfers were stopped.")
+        for transfer_id, upload in list(state.uploads.items()):
+            await asyncio.to_thread(upload.part.abort)
+            self._send_error(transfer_id, "cancelled", "File transfers were stopped.")
+
+    # ---- browsing ------------------------------------------------------------------
+
+    def _location(self, message: dict[str, Any]) -> Path:
+        """``root`` + ``path`` from the console: a listed root, components that cannot
+        climb out of their folder."""
+        root = message["root"]
+        if root not in {r.root for r in self.roots}:
+            raise ProtocolError("That is not one of the roots this computer listed.")
+        return Path(root).joinpath(*(check_component(p) for p in message["path"]))
+
+    async def _list(self, transfer_id: int, message: dict[str, Any]) -> None:
+        folder = self._location(message)
+        entries, truncated = await asyncio.to_thread(_read_folder, folder)
+        self._send(
+            {
+                "t": "file_listing",
+                "id": transfer_id,
+                "root": message["root"],
+                "path": message["path"],
+                "entries": entries,
+                "truncated": truncated,
+            }
+        )
+
+    # ---- downloads: this computer → the technician ---------------------------------
+
+    async def _get(self, transfer_id: int, message: dict[str, Any]) -> None:
+        if not self.may_receive:
+            raise TransferError(
+                "Your technician's group may not receive files from this computer.",
+                reason="policy",
+            )
+        self._check_new(transfer_id)
+        path = self._location(message)
+        offset = message.get("offset") or 0
+        if not 0 <= offset <= MAX_FILE_SIZE:
+            raise ProtocolError("A resume offset is out of range.")
+        source = await asyncio.to_thread(FileSource, path, chunk_size=self.chunk_size)
+        try:
+            start = await asyncio.to_thread(source.start, offset, message.get("prefix_sha256"))
+        except BaseException:
+            source.close()
+            raise
+        self._send({"t": "file_start", "id": transfer_id, "size": source.size, "offset": start})
+        task = asyncio.get_running_loop().create_task(self._stream(transfer_id, source))
+        self._state.downloads[transfer_id] = task
+
+    async def _stream(self, transfer_id: int, source: FileSource) -> None:
+        state = self._state
+        try:
+            while True:
+                await self.link.wait_writable(Channel.FILE)
+                if not self.consent.granted(Action.FILE_MANAGER):
+                    raise TransferError("File transfers were stopped.", reason="cancelled")
+                offset = source.offset
+                data = await asyncio.to_thread(source.read_chunk)
+                if not data:
+                    break
+                chunk = {"t": "file_chunk", "id": transfer_id, "offset": offset, "data": data}
+                self._send(chunk)
+            end = {
+                "t": "file_end",
+                "id": transfer_id,
+                "size": source.offset,
+                "md5": source.md5,
+                "sha256": source.sha256,
+            }
+            self._send(end)
+            self._record("download", source.path, source.offset, source.md5, source.sha256)
+        except TransferError as exc:
+            self._send_error(transfer_id, exc.reason, str(exc))
+        except LifelineError:
+            log.info("download %d stopped: the session is over", transfer_id)
+        except Exception:
+            log.exception("download %d failed", transfer_id)
+            self._send_error(transfer_id, "io_error", f"{source.path.name} could not be sent.")
+        finally:
+            source.close()
+            state.downloads.pop(transfer_id, None)
+
+    # ---- uploads: the technician → this computer -----------------------------------
+
+    async def _put(self, transfer_id: int, message: dict[str, Any]) -> None:
+        if not self.may_send:
+            raise TransferError(
+                "Your technician's group may not send files to this computer.",
+                reason="policy",
+            )
+        self._check_new(transfer_id)
+        size = message["size"]
+        if not 0 <= size <= MAX_FILE_SIZE:
+            raise ProtocolError("A file size is out of range.")
+        folder = self._location(message)
+        dirs = [check_name(d) for d in message.get("dirs") or []]
+        name = check_name(message["name"])
+        dest = await asyncio.to_thread(_prepare, folder, dirs, name, bool(message.get("overwrite")))
+        part = PartialFile(dest.parent, dest.name, chunk_size=self.chunk_size)
+        offset = await asyncio.to_thread(part.open, resume=True)
+        if offset > size:
+            await asyncio.to_thread(part.restart)
+            offset = 0
+        self._state.uploads[transfer_id] = _Upload(part, size)
+        accept: dict[str, Any] = {"t": "file_accept", "id": transfer_id, "offset": offset}
+        if part.prefix_sha256 is not None:
+            accept["prefix_sha256"] = part.prefix_sha256
+        self._send(accept)
+
+    async def _receive(self, transfer_id: int, message: dict[str, Any]) -> None:
+        upload = self._state.uploads.get(transfer_id)
+        if upload is None:
+            raise ProtocolError("There is no such upload.")
+        part, t = upload.part, message["t"]
+        try:
+            if t == "file_start":
+                if message["size"] != upload.size:
+                    raise TransferError("The file size changed.", reason="out_of_order")
+                if message["offset"] == 0 and part.offset:
+                    await asyncio.to_thread(part.restart)
+                elif message["offset"] != part.offset:
+                    raise TransferError("The upload did not resume here.", reason="out_of_order")
+                upload.started = True
+            elif t == "file_chunk":
+                if not upload.started or part.offset + len(message["data"]) > upload.size:
+                    raise TransferError("More data arrived than announced.", reason="out_of_order")
+                await asyncio.to_thread(part.write, message["offset"], message["data"])
+            else:  # file_end
+                md5, sha256 = await asyncio.to_thread(
+                    part.finish, message["size"], message["md5"], message["sha256"]
+                )
+                del self._state.uploads[transfer_id]
+                self._send({"t": "file_done", "id": transfer_id, "md5": md5, "sha256": sha256})
+                self._record("upload", part.final, message["size"], md5, sha256)
+        except TransferError:
+            self._state.uploads.pop(transfer_id, None)
+            await asyncio.to_thread(part.abort)
+            raise
+
+    async def _cancel(self, transfer_id: int) -> None:
+        task = self._state.downloads.pop(transfer_id, None)
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        upload = self._state.uploads.pop(transfer_id, None)
+        if upload is not None:
+            await asyncio.to_thread(upload.part.abort)
+
+    # ---- helpers -------------------------------------------------------------------
+
+    def _check_new(self, transfer_id: int) -> None:
+        state = self._state
+        if transfer_id in state.downloads or transfer_id in state.uploads:
+            raise ProtocolError("That transfer id is already in use.")
+        if len(state.downloads) >= MAX_TRANSFERS or len(state.uploads) >= MAX_TRANSFERS:
+            raise TransferError("Too many transfers at once; wait for one to end.", reason="busy")
+
+    def _send(self, message: dict[str, Any]) -> None:
+        self.link.send(Channel.FILE, message)
+
+    def _send_error(self, transfer_id: int, reason: str, text: str) -> None:
+        with contextlib.suppress(LifelineError):  # the session may be over already
+            self._send(
+                {"t": "file_error", "id": transfer_id, "reason": reason[:32], "message": text[:400]}
+            )
+
+    def _record(self, direction: str, path: Path, size: int, md5: str, sha256: str) -> None:
+        log.info("%s %s (%d bytes, md5 %s, sha256 %s)", direction, path, size, md5, sha256)
+        if self.on_transfer is not None:
+            self.on_transfer(TransferRecord(direction, path, size, md5, sha256))
+
+
+def _check_id(value: int) -> int:
+    if not 1 <= value <= MAX_ID:
+        raise ProtocolError("A file message id is out of range.")
+    return value
+
+
+def _prepare(folder: Path, dirs: list[str], name: str, overwrite: bool) -> Path:
+    """Creates the folders of a folder transfer inside ``folder`` and returns where the
+    file goes, refusing links that lead out and (unless ``overwrite``) existing files."""
+    if not folder.is_dir():
+        raise TransferError(
+            f"The folder {folder.name or folder} does not exist.", reason="not_found"
+        )
+    dest = safe_child(folder, [*dirs, name])
+    current = folder
+    try:
+        for d in dirs:
+            current = current / d
+            current.mkdir(exist_ok=True)
+            inside(folder, current)
+    except OSError as exc:
+        raise transfer_error(exc, current.name) from None
+    if not overwrite and os.path.lexists(dest):
+        raise TransferError(f"{name} already exists there.", reason="exists")
+    return dest
+
+
+def _read_folder(folder: Path) -> tuple[list[dict[str, Any]], bool]:
+    """The entries of ``folder``: folders first, then by name; at most MAX_ENTRIES."""
+    entries: list[dict[str, Any]] = []
+    truncated = False
+    try:
+        with os.scandir(folder) as it:
+            for entry in it:
+                if len(entries) >= MAX_ENTRIES:
+                    truncated = True
+                    break
+                try:
+                    entry.name.encode("utf-8")
+                except UnicodeEncodeError:
+                    continue  # not valid text: the console could not name it back
+                try:
+                    st = entry.stat(follow_symlinks=False)
+                except OSError:
+                    continue  # gone meanwhile
+                if entry.is_symlink():
+                    kind = "link"
+                elif entry.is_dir(follow_symlinks=False):
+                    kind = "folder"
+                elif entry.is_file(follow_symlinks=False):
+                    kind = "file"
+                else:
+                    kind = "other"
+                entries.append(
+                    {"name": entry.name, "kind": kind, "size": st.st_size, "mtime": st.st_mtime}
+                )
+    except OSError as exc:
+        raise transfer_error(exc, folder.name or str(folder)) from None
+    entries.sort(key=lambda e: (e["kind"] != "folder", e["name"].casefold(), e["name"]))
+    return entries, truncated
