@@ -44,6 +44,7 @@ from applet.capture import Capturer, Monitor, all_monitors
 from applet.consent import Action, Change, Consent, Denied, Granted, Question, Revoked
 from applet.cursor import CursorSource
 from applet.cursor_service import CursorStreamer
+from applet.file_service import FileService, TransferRecord
 from applet.injector import Injector
 from applet.screen_service import DamageWatch, ScreenStreamer
 from common.errors import LifelineError, ProtocolError
@@ -110,6 +111,13 @@ class ClipboardReceived:
 
 
 @dataclass(frozen=True)
+class FileTransferred:
+    """A file went to the technician or came from them; the person is told."""
+
+    record: TransferRecord
+
+
+@dataclass(frozen=True)
 class InactivityEnded(Ended):
     """The session ended by itself after ``after`` seconds without activity."""
 
@@ -146,7 +154,10 @@ class _WatchedLink:
         await self._session.wait_writable(channel)
 
 
-UiEvent = QuestionAsked | QuestionClosed | RightsChanged | ChatReceived | ClipboardReceived | Ended
+UiEvent = (
+    QuestionAsked | QuestionClosed | RightsChanged | ChatReceived | ClipboardReceived
+    | FileTransferred | Ended
+)  # fmt: skip
 
 
 class AppletController:
@@ -165,6 +176,12 @@ class AppletController:
         technician = str(policy.get("technician", {}).get("name") or "Your technician")
         self.session = session
         self.consent = Consent(technician, set(policy.get("permissions", [])))
+        self.files = FileService(
+            session,
+            self.consent,
+            set(policy.get("permissions", [])),
+            on_transfer=lambda record: self.events.put_nowait(FileTransferred(record)),
+        )
         monitors = capturer.monitors()
         if not monitors:
             raise LifelineError("No screen was found to share.")
@@ -236,6 +253,7 @@ class AppletController:
         of the end like any other (an ``Ended`` event); call :meth:`stop` after."""
         await self._apply(self.consent.revoke_all())
         await self._stop_screen()
+        await self.files.stop()
         if self.injector is not None:
             self.injector.release_all()
         await self.session.end()
@@ -259,6 +277,7 @@ class AppletController:
                 try:
                     await self._apply(self.consent.revoke_all())
                     await self._stop_screen()
+                    await self.files.stop()
                 finally:
                     # The window must always learn of it, and of why when we ended it.
                     self.events.put_nowait(self._ending or event)
@@ -281,6 +300,9 @@ class AppletController:
                     log.exception("could not handle a console message")
 
     async def _on_message(self, channel: Channel, message: dict[str, Any]) -> None:
+        if channel == Channel.FILE:
+            await self.files.handle(message)
+            return
         message = CONSOLE_MESSAGES.check(message)
         t = message["t"]
         if t == "chat" and channel == Channel.CHAT:
@@ -436,7 +458,9 @@ class AppletController:
                 self.session.send(Channel.CONTROL, reply)
         if self.injector is not None and not self.consent.input_allowed():
             self.injector.release_all()  # nothing stays pressed once control is gone
-        # Seeing the screen is the one right with running services behind it.
+        if not self.consent.granted(Action.FILE_MANAGER):
+            await self.files.stop()  # transfers in flight stop at once
+        # Seeing the screen is the other right with running services behind it.
         if self.consent.granted(Action.VIEW_SCREEN):
             if any(c.action == Action.VIEW_SCREEN for c in changes if isinstance(c, Granted)):
                 self._send_monitors()  # which screens there are, before the first picture

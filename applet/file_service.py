@@ -19,11 +19,8 @@ whole. Roots: Linux and macOS list ``/`` and the home folder; Windows lists each
 letter that exists (``os.listdrives`` on Python 3.12+, else probing ``A:\\`` … ``Z:\\``)
 and the home folder.
 
-Wiring (the controller owns the link and the consent)::
-
-    self.files = FileService(session, self.consent, set(policy.get("permissions", [])))
-    # in _on_message:   elif channel == Channel.FILE: await self.files.handle(message)
-    # in _apply / end:  if not self.consent.granted(Action.FILE_MANAGER): await self.files.stop()
+The controller (:class:`~applet.controller.AppletController`) hands it every ``FILE``
+message and calls :meth:`stop` when ``file_manager`` is revoked or the session ends.
 
 :meth:`handle` raises :class:`~common.errors.ProtocolError` for a message it refuses as a
 whole (the controller answers ``refused``); a problem with one listing or transfer is
@@ -36,6 +33,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import shutil
 import string
 import sys
 from collections.abc import Callable
@@ -130,6 +128,7 @@ class FileService:
         home: Path | None = None,
         chunk_size: int = CHUNK_SIZE,
         on_transfer: Callable[[TransferRecord], None] | None = None,
+        on_change: Callable[[str, Path, Path | None], None] | None = None,
     ) -> None:
         self.link = link
         self.consent = consent
@@ -138,6 +137,7 @@ class FileService:
         self.roots = list_roots(home)
         self.chunk_size = chunk_size
         self.on_transfer = on_transfer
+        self.on_change = on_change
         self._state = _State()
 
     # ---- the console's messages ----------------------------------------------------
@@ -170,6 +170,8 @@ class FileService:
                 await self._cancel(transfer_id)
             elif t == "file_done":
                 log.info("the console verified download %d", transfer_id)
+            elif t in ("file_mkdir", "file_rename", "file_delete"):
+                await self._change(transfer_id, message)
             else:
                 raise ProtocolError(f"{t!r} is not expected from the console.")
         except FileError as exc:
@@ -326,6 +328,36 @@ class FileService:
             await asyncio.to_thread(part.abort)
             raise
 
+    # ---- new folders, renames, deletions -------------------------------------------
+
+    async def _change(self, request_id: int, message: dict[str, Any]) -> None:
+        """``file_mkdir``, ``file_rename`` or ``file_delete`` of ``name`` in the folder
+        ``root`` + ``path``: they change the person's files, so they need the policy's
+        ``send_files`` like an upload. Answered ``file_ok`` or ``file_error``."""
+        if not self.may_send:
+            raise TransferError(
+                "Your technician's group may not change files on this computer.",
+                reason="policy",
+            )
+        folder = self._location(message)
+        t, name = message["t"], message["name"]
+        if t == "file_mkdir":
+            await asyncio.to_thread(_make_folder, folder, check_name(name))
+            self._changed("created folder", folder / name)
+        elif t == "file_rename":
+            target = check_name(message["new_name"])
+            await asyncio.to_thread(_rename, folder, check_component(name), target)
+            self._changed("renamed", folder / name, folder / target)
+        else:
+            await asyncio.to_thread(_delete, folder, check_component(name))
+            self._changed("deleted", folder / name)
+        self._send({"t": "file_ok", "id": request_id})
+
+    def _changed(self, what: str, path: Path, to: Path | None = None) -> None:
+        log.info("%s %s%s", what, path, f" to {to.name}" if to else "")
+        if self.on_change is not None:
+            self.on_change(what, path, to)
+
     async def _cancel(self, transfer_id: int) -> None:
         task = self._state.downloads.pop(transfer_id, None)
         if task is not None:
@@ -385,6 +417,42 @@ def _prepare(folder: Path, dirs: list[str], name: str, overwrite: bool) -> Path:
     if not overwrite and os.path.lexists(dest):
         raise TransferError(f"{name} already exists there.", reason="exists")
     return dest
+
+
+def _make_folder(folder: Path, name: str) -> None:
+    path = safe_child(folder, name)
+    try:
+        path.mkdir()
+    except FileExistsError:
+        raise TransferError(f"{name} already exists there.", reason="exists") from None
+    except OSError as exc:
+        raise transfer_error(exc, name) from None
+
+
+def _rename(folder: Path, name: str, new_name: str) -> None:
+    source, target = folder / name, safe_child(folder, new_name)
+    if not os.path.lexists(source):
+        raise TransferError(f"{name} is not there any more.", reason="not_found")
+    if os.path.lexists(target):
+        raise TransferError(f"{new_name} already exists there.", reason="exists")
+    try:
+        source.rename(target)
+    except OSError as exc:
+        raise transfer_error(exc, name) from None
+
+
+def _delete(folder: Path, name: str) -> None:
+    """Removes a file, a link (never what it points to) or a whole folder."""
+    path = folder / name
+    try:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+    except FileNotFoundError:
+        raise TransferError(f"{name} is not there any more.", reason="not_found") from None
+    except OSError as exc:
+        raise transfer_error(exc, name) from None
 
 
 def _read_folder(folder: Path) -> tuple[list[dict[str, Any]], bool]:

@@ -105,6 +105,8 @@ SESSION_EVENT_FIELDS = {
     "note": {"text"},
     "recording_start": {"file"},
     "recording_stop": {"reason"},
+    "file_transfer": {"direction", "name", "size", "md5", "sha256"},
+    "file_change": {"change", "path"},
 }
 MAX_EVENT_TEXT = 4000
 _WHO = {"console": "technician", "applet": "customer"}

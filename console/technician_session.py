@@ -7,7 +7,9 @@ own object, rights, chat log and decoder: nothing is shared between tabs.
 
 Events reported (on the event loop's thread): :class:`~console.rights.RightChanged`,
 :class:`ChatLine`, :class:`ScreenChanged`, :class:`CursorChanged`, :class:`SystemInfo`,
-:class:`ClipboardText`, :class:`Refused` and, last, :class:`~common.transport.Ended`.
+:class:`ClipboardText`, :class:`Refused`, the file manager's
+:class:`~console.remote_files.RemoteFolder`, :class:`~console.remote_files.TransferStatus`
+and :class:`~console.remote_files.FileProblem` and, last, :class:`~common.transport.Ended`.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from common.recording import Kind, RecordingReader
 from common.recording.export import export
 from common.transport import Ended, PeerSession, PeerState
 from console.recorder import SessionRecorder
+from console.remote_files import FileProblem, RemoteFiles, RemoteFolder, TransferStatus
 from console.rights import RightChanged, Rights, RightState
 from console.screen_view import ScreenView
 
@@ -145,7 +148,8 @@ class Refused:
 
 ConsoleEvent = (
     RightChanged | ChatLine | ChatDelivered | ScreenChanged | CursorChanged | SystemInfo
-    | ClipboardText | MonitorsChanged | RecordingChanged | Refused | PeerState | Ended
+    | ClipboardText | MonitorsChanged | RecordingChanged | Refused | RemoteFolder
+    | TransferStatus | FileProblem | PeerState | Ended
 )  # fmt: skip
 
 
@@ -170,6 +174,14 @@ class TechnicianSession:
         self._stopping: asyncio.Task[None] | None = None
         self._task: asyncio.Task[None] | None = None
         self._pinger: asyncio.Task[None] | None = None
+        #: The file manager: browsing and transfers (on the FILE channel).
+        self.files = RemoteFiles(
+            lambda message: self.session.send(Channel.FILE, message),
+            lambda: self.session.wait_writable(Channel.FILE),
+            report,
+            self._log,
+        )
+        self._stopping_files: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -344,6 +356,8 @@ class TechnicianSession:
         await self.session.end()
 
     async def close(self) -> None:
+        # Downloads keep what they verified: the same download started again resumes.
+        await self.files.stop("The console closed.", keep_partial=True)
         await self._end_recording("the console closed")
         for task in (self._task, self._pinger):
             if task is not None:
@@ -358,6 +372,7 @@ class TechnicianSession:
         while True:
             event = await self.session.next_event()
             if isinstance(event, Ended):
+                await self.files.stop("The session ended.", keep_partial=True)
                 await self._end_recording("the session ended")
                 for change in self.rights.end():
                     self._right_changed(change, log=False)
@@ -375,6 +390,9 @@ class TechnicianSession:
                     log.info("could not act on an applet message: %s", exc)
 
     async def _on_message(self, channel: Channel, message: dict[str, Any]) -> None:
+        if channel == Channel.FILE:
+            await self.files.handle(message)
+            return
         message = APPLET_MESSAGES.check(message)
         t = message["t"]
         if t == "screen_update" and channel == Channel.VIDEO:
@@ -448,6 +466,11 @@ class TechnicianSession:
                     self._log("control_start")
                 elif change.state == RightState.REVOKED:
                     self._log("control_end", reason="revoked")
+        if change.action == "file_manager" and change.state == RightState.REVOKED:
+            # Transfers stop at once here too; their partial files go.
+            self._stopping_files = asyncio.get_running_loop().create_task(
+                self.files.stop("The customer stopped file transfers.", keep_partial=False)
+            )
         viewing = self.rights.granted("view_screen")
         if change.action == "view_screen" and not viewing and self.recorder is not None:
             # Nothing more to record.

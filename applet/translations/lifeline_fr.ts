@@ -200,6 +200,23 @@
         <translation>Partager votre presse-papiers</translation>
     </message>
     <message>
+        <source>{n} KB</source>
+        <extracomment>File sizes, each a thousand times the one before.</extracomment>
+        <translation>{n} Ko</translation>
+    </message>
+    <message>
+        <source>{n} MB</source>
+        <translation>{n} Mo</translation>
+    </message>
+    <message>
+        <source>{n} GB</source>
+        <translation>{n} Go</translation>
+    </message>
+    <message>
+        <source>{n} TB</source>
+        <translation>{n} To</translation>
+    </message>
+    <message>
         <source>To let your technician see your screen, open System Settings → Privacy &amp; Security → Screen Recording, turn on Lifeline, then quit Lifeline and open it again.</source>
         <translation>Pour que votre technicien puisse voir votre écran, ouvrez Réglages Système → Confidentialité et sécurité → Enregistrement de l’écran, activez Lifeline, puis quittez Lifeline et rouvrez-le.</translation>
     </message>
@@ -218,6 +235,23 @@
     <message>
         <source>The session ended because nothing happened for {minutes} min. Your technician can no longer see or control this computer. If you still need help, ask them for a new code.</source>
         <translation>La session s’est terminée car il ne s’est rien passé pendant {minutes} min. Votre technicien ne peut plus voir ni contrôler cet ordinateur. Si vous avez encore besoin d’aide, demandez-lui un nouveau code.</translation>
+    </message>
+    <message>
+        <source>Your technician copied {name} ({size}) from this computer.</source>
+        <translation>Votre technicien a copié {name} ({size}) depuis cet ordinateur.</translation>
+    </message>
+    <message>
+        <source>Your technician put {name} ({size}) on this computer, in {folder}.</source>
+        <translation>Votre technicien a déposé {name} ({size}) sur cet ordinateur, dans {folder}.</translation>
+    </message>
+    <message>
+        <source>{n} bytes</source>
+        <translation>{n} octets</translation>
+    </message>
+    <message>
+        <source>.</source>
+        <extracomment>The decimal separator: &quot;,&quot; in French.</extracomment>
+        <translation>,</translation>
     </message>
 </context>
 </TS>

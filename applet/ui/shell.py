@@ -20,6 +20,7 @@ from applet.consent import Action, Change, Denied, Granted, Revoked
 from applet.controller import (
     ChatReceived,
     ClipboardReceived,
+    FileTransferred,
     InactivityEnded,
     QuestionAsked,
     QuestionClosed,
@@ -154,6 +155,14 @@ class AppletShell(QObject):
                 self.chat.received(event.text)
                 if not self.chat.isVisible():
                     self._show_chat()
+        elif isinstance(event, FileTransferred):
+            record = event.record
+            if self.chat is not None:
+                self.chat.note(
+                    wording.file_transferred(
+                        record.direction, record.path.name, record.size, str(record.path.parent)
+                    )
+                )
         elif isinstance(event, ClipboardReceived):
             self._clipboard_from_console = event.text
             QGuiApplication.clipboard().setText(event.text)

@@ -28,6 +28,14 @@ _GRANTED = {
     Action.CLIPBOARD_SYNC: QT_TRANSLATE_NOOP("Wording", "Share your clipboard"),
 }
 
+#: File sizes, each a thousand times the one before.
+_UNITS = (
+    QT_TRANSLATE_NOOP("Wording", "{n} KB"),
+    QT_TRANSLATE_NOOP("Wording", "{n} MB"),
+    QT_TRANSLATE_NOOP("Wording", "{n} GB"),
+    QT_TRANSLATE_NOOP("Wording", "{n} TB"),
+)
+
 # The help of applet/macos_permissions.py (Qt-free), repeated here for lupdate, which
 # reads only applet/ui; tests/applet/ui/test_translation.py keeps both the same.
 _MACOS_HELP = {
@@ -77,6 +85,35 @@ def inactivity_notice(after: float) -> str:
         "no longer see or control this computer. If you still need help, ask them for a "
         "new code.",
     ).format(minutes=max(1, round(after / 60)))
+
+
+def file_transferred(direction: str, name: str, size: int, folder: str) -> str:
+    """A line of the chat window: a file went to the technician (``download``) or
+    came from them (``upload``, saved in ``folder``)."""
+    if direction == "download":
+        text = QCoreApplication.translate(
+            "Wording", "Your technician copied {name} ({size}) from this computer."
+        )
+    else:
+        text = QCoreApplication.translate(
+            "Wording", "Your technician put {name} ({size}) on this computer, in {folder}."
+        )
+    return text.format(name=name, size=file_size(size), folder=folder)
+
+
+def file_size(size: int) -> str:
+    """``1536`` → ``1.5 KB`` (``1,5 Ko`` in French): sizes as people read them."""
+    if size < 1000:
+        return QCoreApplication.translate("Wording", "{n} bytes").format(n=size)
+    value, unit = float(size), 0
+    while value >= 1000 and unit < len(_UNITS):
+        value /= 1000
+        unit += 1
+    number = f"{value:.1f}" if value < 100 else f"{value:.0f}"
+    #: The decimal separator: "," in French.
+    if QCoreApplication.translate("Wording", ".") == ",":
+        number = number.replace(".", ",")
+    return QCoreApplication.translate(_CONTEXT, str(_UNITS[unit - 1])).format(n=number)
 
 
 def macos_help(text: str) -> str:

@@ -59,6 +59,12 @@ CONSOLE_FILE_MESSAGES = SchemaRegistry(
     Schema("file_done", {"id": _ID, "md5": _MD5, "sha256": _SHA256}),
     Schema("file_cancel", {"id": _ID}),
     Schema("file_error", {"id": _ID, "reason": Field(str, 32), "message": Field(str, MAX_REASON)}),
+    Schema("file_mkdir", {"id": _ID, "root": _ROOT, "path": _PATH, "name": _NAME}),
+    Schema(
+        "file_rename",
+        {"id": _ID, "root": _ROOT, "path": _PATH, "name": _NAME, "new_name": _NAME},
+    ),
+    Schema("file_delete", {"id": _ID, "root": _ROOT, "path": _PATH, "name": _NAME}),
 )
 
 #: What the applet may send the console.
@@ -84,4 +90,5 @@ APPLET_FILE_MESSAGES = SchemaRegistry(
     Schema("file_done", {"id": _ID, "md5": _MD5, "sha256": _SHA256}),
     Schema("file_cancel", {"id": _ID}),
     Schema("file_error", {"id": _ID, "reason": Field(str, 32), "message": Field(str, MAX_REASON)}),
+    Schema("file_ok", {"id": _ID}),
 )

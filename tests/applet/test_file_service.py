@@ -438,3 +438,66 @@ async def test_malformed_messages_are_refused(tmp_path: Path) -> None:
     ):
         with pytest.raises(ProtocolError):
             await service.handle(message)
+
+
+async def change(service: FileService, link: FakeLink, t: str, folder: Path, **fields: Any) -> str:
+    link.sent.clear()
+    await service.handle({"t": t, "id": 9, **where(folder), **fields})
+    reply = link.sent[-1]
+    return "ok" if reply["t"] == "file_ok" else str(reply["reason"])
+
+
+async def test_new_folder_rename_and_delete(tmp_path: Path) -> None:
+    service, link, _ = make(tmp_path)
+    assert await change(service, link, "file_mkdir", tmp_path, name="logs é") == "ok"
+    assert (tmp_path / "logs é").is_dir()
+    assert await change(service, link, "file_mkdir", tmp_path, name="logs é") == "exists"
+    (tmp_path / "logs é" / "a.txt").write_text("a")
+    assert (
+        await change(service, link, "file_rename", tmp_path, name="logs é", new_name="old") == "ok"
+    )
+    assert (tmp_path / "old" / "a.txt").read_text() == "a"
+    (tmp_path / "b").write_text("b")
+    assert (
+        await change(service, link, "file_rename", tmp_path, name="b", new_name="old") == "exists"
+    )
+    assert await change(service, link, "file_delete", tmp_path, name="old") == "ok"
+    assert await change(service, link, "file_delete", tmp_path, name="b") == "ok"
+    assert await change(service, link, "file_delete", tmp_path, name="b") == "not_found"
+    assert os.listdir(tmp_path) == []
+
+
+async def test_deleting_a_link_keeps_what_it_points_to(tmp_path: Path) -> None:
+    service, link, _ = make(tmp_path)
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / "precious").write_text("x")
+    (tmp_path / "box").mkdir()
+    (tmp_path / "box" / "link").symlink_to(tmp_path / "outside")
+    assert await change(service, link, "file_delete", tmp_path / "box", name="link") == "ok"
+    assert (tmp_path / "outside" / "precious").read_text() == "x"
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+async def test_hostile_new_names_change_nothing(tmp_path: Path, name: str) -> None:
+    service, link, _ = make(tmp_path)
+    (tmp_path / "box").mkdir()
+    (tmp_path / "box" / "f").write_text("f")
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    for t, fields in (
+        ("file_mkdir", {"name": name}),
+        ("file_rename", {"name": "f", "new_name": name}),
+    ):
+        try:
+            reason = await change(service, link, t, tmp_path / "box", **fields)
+        except ProtocolError:  # refused as a whole: over-long or not text
+            continue
+        assert reason == "file_name"
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before
+
+
+async def test_changes_need_send_files(tmp_path: Path) -> None:
+    service, link, _ = make(tmp_path, {"file_manager", "receive_files"})
+    (tmp_path / "f").write_text("f")
+    assert await change(service, link, "file_delete", tmp_path, name="f") == "policy"
+    assert await change(service, link, "file_mkdir", tmp_path, name="d") == "policy"
+    assert sorted(os.listdir(tmp_path)) == ["f"]

@@ -1,0 +1,725 @@
+"""The console's side of the file manager, without Qt: browse the customer's computer
+and move files both ways (docs/protocol.md, section 5.12, "Files").
+
+Everything the applet sends is hostile. Names in a listing are shown only if they could
+name something back (:func:`~common.files.names.check_component`); a download is written
+only inside the folder the technician picked (:func:`~common.files.names.safe_child`,
+links followed); a sender that sends more than it announced, out of order, or bytes whose
+hashes do not match fails its transfer, and the partial file is removed.
+
+Transfers queue and run :data:`PARALLEL` at a time each way. Their progress is reported
+as :class:`TransferStatus` snapshots (at most every :data:`PROGRESS_INTERVAL` seconds
+while bytes flow). A transfer whose session ends keeps its verified partial file: the
+same download started again (in this session or a later one) resumes from there.
+Cancelling, a revoke of ``file_manager`` and every failure remove it.
+
+Each finished transfer and each change on the customer's computer goes to the session's
+log through ``log`` (kinds ``file_transfer`` and ``file_change``; section 3.4).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import itertools
+import logging
+import os
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from common.errors import FileError, LifelineError, ProtocolError, TransferError
+from common.files.messages import APPLET_FILE_MESSAGES, MAX_ID
+from common.files.names import MAX_NAME_BYTES, check_component, check_name, safe_child
+from common.files.transfer import FileSource, PartialFile, transfer_error
+
+log = logging.getLogger("lifeline.console.files")
+
+#: Transfers running at once each way (the applet accepts 4).
+PARALLEL = 2
+#: Seconds between two progress reports of one transfer.
+PROGRESS_INTERVAL = 0.1
+#: How long the applet may take to answer a listing or a change.
+ANSWER_TIMEOUT = 30.0
+KINDS = ("file", "folder", "link", "other")
+
+
+@dataclass(frozen=True)
+class RemoteRoot:
+    """Where browsing can start: ``root`` (``/``, ``C:\\``), the folders below it."""
+
+    root: str
+    path: tuple[str, ...]
+    label: str
+
+
+@dataclass(frozen=True)
+class RemoteEntry:
+    name: str
+    #: "file", "folder", "link" (not followed) or "other".
+    kind: str
+    size: int
+    mtime: float
+
+
+@dataclass(frozen=True)
+class RemoteFolder:
+    """One folder of the customer's computer. ``hidden``: entries left out because
+    their names could not be used (a hostile or broken applet)."""
+
+    root: str
+    path: tuple[str, ...]
+    entries: tuple[RemoteEntry, ...]
+    truncated: bool = False
+    hidden: int = 0
+
+    def display(self) -> str:
+        return display_path(self.root, self.path)
+
+
+class TransferState(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class TransferStatus:
+    """One transfer as the transfer list shows it."""
+
+    number: int
+    #: "download" (customer → technician) or "upload" (technician → customer).
+    direction: str
+    name: str
+    #: The file on the technician's computer.
+    local: Path
+    #: Where it is on the customer's computer, as a person reads it.
+    remote: str
+    size: int = 0
+    done: int = 0
+    #: Bytes a second, smoothed; 0 until measured.
+    speed: float = 0.0
+    state: TransferState = TransferState.QUEUED
+    #: Bytes that were not sent again because an earlier attempt had them.
+    resumed_from: int = 0
+    error: str = ""
+    md5: str = ""
+    sha256: str = ""
+
+    @property
+    def seconds_left(self) -> float | None:
+        if self.state != TransferState.RUNNING or self.speed <= 0:
+            return None
+        return max(0, self.size - self.done) / self.speed
+
+    @property
+    def finished(self) -> bool:
+        return self.state in (TransferState.DONE, TransferState.FAILED, TransferState.CANCELLED)
+
+
+@dataclass(frozen=True)
+class FileProblem:
+    """Something the technician asked for failed (a listing, a new folder, …)."""
+
+    text: str
+
+
+FilesEvent = RemoteFolder | TransferStatus | FileProblem
+
+
+def display_path(root: str, path: Sequence[str]) -> str:
+    """``C:\\`` + ``[Users, ann]`` → ``C:\\Users\\ann``; ``/`` + ``[home]`` → ``/home``."""
+    sep = "\\" if "\\" in root else "/"
+    return root + sep.join(path) if root.endswith(sep) else sep.join([root, *path])
+
+
+@dataclass
+class _Transfer:
+    status: TransferStatus
+    root: str
+    #: The file (download) or destination folder (upload) on the customer's computer.
+    path: tuple[str, ...]
+    #: Upload: folders to create below ``path`` (a folder transfer).
+    dirs: tuple[str, ...] = ()
+    id: int = 0
+    part: PartialFile | None = None
+    source: FileSource | None = None
+    started: bool = False
+    task: asyncio.Task[None] | None = None
+    answer: asyncio.Future[dict[str, Any]] | None = None
+    last_report: float = 0.0
+    window: deque[tuple[float, int]] = field(default_factory=deque)
+
+
+class RemoteFiles:
+    """The file manager of one session. Call its methods on the session's event loop;
+    ``report`` gets :data:`FilesEvent`s there too."""
+
+    def __init__(
+        self,
+        send: Callable[[dict[str, Any]], None],
+        wait_writable: Callable[[], Any],
+        report: Callable[[FilesEvent], None],
+        log_event: Callable[..., None],
+    ) -> None:
+        self._send_message = send
+        self._wait_writable = wait_writable
+        self.report = report
+        self._log = log_event
+        self._ids = itertools.count(1)
+        self._numbers = itertools.count(1)
+        self._transfers: dict[int, _Transfer] = {}  # by number
+        self._by_id: dict[int, _Transfer] = {}  # running, by wire id
+        self._queue: deque[_Transfer] = deque()
+        self._answers: dict[int, asyncio.Future[dict[str, Any]]] = {}
+        self._roots: asyncio.Future[dict[str, Any]] | None = None
+        self.roots: tuple[RemoteRoot, ...] = ()
+
+    # ---- browsing ------------------------------------------------------------------
+
+    async def list_roots(self) -> tuple[RemoteRoot, ...]:
+        loop = asyncio.get_running_loop()
+        if self._roots is None or self._roots.done():
+            self._roots = loop.create_future()
+            self._send({"t": "file_roots"})
+        message = await asyncio.wait_for(asyncio.shield(self._roots), ANSWER_TIMEOUT)
+        roots = []
+        for item in message["roots"]:
+            try:
+                root = RemoteRoot(
+                    _text(item.get("root"), 260),
+                    tuple(check_component(p) for p in _list(item.get("path"), 64)),
+                    _text(item.get("label"), 100),
+                )
+            except (AttributeError, FileError, ProtocolError):
+                log.warning("ignored a malformed root from the applet")
+                continue
+            roots.append(root)
+        self.roots = tuple(roots)
+        return self.roots
+
+    async def list_folder(self, root: str, path: Sequence[str]) -> RemoteFolder:
+        """One folder's entries; raises :class:`FileError` with the
+        applet's reason when it cannot be listed."""
+        message = await self._ask({"t": "file_list", "root": root, "path": list(path)})
+        entries, hidden = [], 0
+        for item in message["entries"]:
+            try:
+                entries.append(_entry(item))
+            except (FileError, ProtocolError):
+                hidden += 1
+        return RemoteFolder(root, tuple(path), tuple(entries), bool(message["truncated"]), hidden)
+
+    async def browse(self, root: str, path: Sequence[str]) -> None:
+        """Reports the folder's entries (for the file manager to show), or what went
+        wrong."""
+        try:
+            self.report(await self.list_folder(root, path))
+        except (FileError, TimeoutError, LifelineError) as exc:
+            self.report(FileProblem(_why(exc, display_path(root, path))))
+
+    # ---- changes on the customer's computer ----------------------------------------
+
+    async def make_folder(self, root: str, path: Sequence[str], name: str) -> bool:
+        return await self._change("file_mkdir", root, path, name, f"created folder {name}")
+
+    async def rename(self, root: str, path: Sequence[str], name: str, new_name: str) -> bool:
+        return await self._change(
+            "file_rename", root, path, name, f"renamed {name} to {new_name}", new_name=new_name
+        )
+
+    async def delete(self, root: str, path: Sequence[str], name: str) -> bool:
+        return await self._change("file_delete", root, path, name, f"deleted {name}")
+
+    async def _change(
+        self, t: str, root: str, path: Sequence[str], name: str, what: str, **extra: str
+    ) -> bool:
+        where = display_path(root, [*path, name])
+        try:
+            await self._ask({"t": t, "root": root, "path": list(path), "name": name, **extra})
+        except (FileError, TimeoutError, LifelineError) as exc:
+            self.report(FileProblem(_why(exc, where)))
+            return False
+        self._log("file_change", change=what, path=where)
+        await self.browse(root, path)
+        return True
+
+    # ---- transfers -----------------------------------------------------------------
+
+    def download(
+        self, root: str, path: Sequence[str], folder: Path, *, size: int = 0
+    ) -> TransferStatus:
+        """Queues the customer's file ``root`` + ``path`` to be saved in ``folder``
+        (under the same name, made safe; if it exists, ``name (2)``…)."""
+        name = path[-1] if path else ""
+        local = folder / name
+        try:
+            local = _free_name(safe_child(folder, check_name(name)))
+        except FileError as exc:
+            return self._refused("download", name, local, display_path(root, path), str(exc))
+        return self._queue_transfer(
+            _Transfer(self._status("download", local.name, local, root, path, size), root,
+                      tuple(path))
+        )  # fmt: skip
+
+    def upload(
+        self, local: Path, root: str, path: Sequence[str], dirs: Sequence[str] = ()
+    ) -> TransferStatus:
+        """Queues the technician's file ``local`` to go into the customer's folder
+        ``root`` + ``path`` (+ ``dirs``, created as needed)."""
+        where = display_path(root, [*path, *dirs, local.name])
+        try:
+            check_name(local.name)
+            size = local.stat().st_size
+        except FileError as exc:
+            return self._refused("upload", local.name, local, where, str(exc))
+        except OSError as exc:
+            return self._refused(
+                "upload", local.name, local, where, str(transfer_error(exc, local.name))
+            )
+        status = self._status("upload", local.name, local, root, [*path, *dirs, local.name], size)
+        return self._queue_transfer(_Transfer(status, root, tuple(path), tuple(dirs)))
+
+    async def download_folder(self, root: str, path: Sequence[str], folder: Path) -> int:
+        """Queues every file below the customer's folder ``root`` + ``path`` into a new
+        folder of the same name in ``folder``; returns how many. Links are not followed."""
+        try:
+            target = safe_child(folder, check_name(path[-1]))
+            await asyncio.to_thread(target.mkdir, exist_ok=True)
+        except (FileError, IndexError) as exc:
+            self.report(FileProblem(f"{display_path(root, path)}: {exc}"))
+            return 0
+        except OSError as exc:
+            self.report(FileProblem(str(transfer_error(exc, target.name))))
+            return 0
+        count = 0
+        pending: list[tuple[tuple[str, ...], Path]] = [(tuple(path), target)]
+        while pending:
+            remote, local = pending.pop()
+            try:
+                listing = await self.list_folder(root, remote)
+            except (FileError, TimeoutError, LifelineError) as exc:
+                self.report(FileProblem(_why(exc, display_path(root, remote))))
+                continue
+            for entry in listing.entries:
+                if entry.kind == "folder":
+                    try:
+                        sub = safe_child(local, check_name(entry.name))
+                        await asyncio.to_thread(sub.mkdir, exist_ok=True)
+                    except (FileError, OSError) as exc:
+                        self.report(FileProblem(f"{entry.name}: {exc}"))
+                        continue
+                    pending.append(((*remote, entry.name), sub))
+                elif entry.kind == "file":
+                    self.download(root, (*remote, entry.name), local, size=entry.size)
+                    count += 1
+        return count
+
+    async def upload_folder(self, local: Path, root: str, path: Sequence[str]) -> int:
+        """Queues every file below the technician's folder ``local`` to go into a folder
+        of the same name in the customer's ``root`` + ``path``; empty folders are created
+        too. Links are not followed. Returns how many files."""
+        files, empty = await asyncio.to_thread(_walk, local)
+        for dirs in empty:
+            with contextlib.suppress(FileError, TimeoutError, LifelineError):
+                await self._make_folders(root, path, [local.name, *dirs])
+        for file, dirs in files:
+            self.upload(file, root, path, [local.name, *dirs])
+        if not files and not empty:
+            await self._make_folders(root, path, [local.name])
+        return len(files)
+
+    async def _make_folders(self, root: str, path: Sequence[str], dirs: Sequence[str]) -> None:
+        for depth in range(len(dirs)):
+            with contextlib.suppress(FileError):  # it exists already
+                await self._ask(
+                    {"t": "file_mkdir", "root": root, "path": [*path, *dirs[:depth]],
+                     "name": dirs[depth]}
+                )  # fmt: skip
+
+    def cancel(self, number: int) -> None:
+        """Stops a transfer; its partial file is removed on both sides."""
+        transfer = self._transfers.get(number)
+        if transfer is None or transfer.status.finished:
+            return
+        if transfer in self._queue:
+            self._queue.remove(transfer)
+            self._finish(transfer, TransferState.CANCELLED, "Cancelled.")
+            return
+        with contextlib.suppress(LifelineError):
+            self._send({"t": "file_cancel", "id": transfer.id})
+        self._fail(transfer, TransferState.CANCELLED, "Cancelled.")
+
+    def retry(self, number: int) -> TransferStatus | None:
+        """Starts a failed or cancelled transfer again (a download resumes from what its
+        partial file holds)."""
+        transfer = self._transfers.get(number)
+        if transfer is None or transfer.status.state not in (
+            TransferState.FAILED, TransferState.CANCELLED
+        ):  # fmt: skip
+            return None
+        status = replace(transfer.status, state=TransferState.QUEUED, done=0, speed=0.0,
+                         error="", resumed_from=0)  # fmt: skip
+        return self._queue_transfer(_Transfer(status, transfer.root, transfer.path, transfer.dirs))
+
+    def transfers(self) -> list[TransferStatus]:
+        return [t.status for t in self._transfers.values()]
+
+    async def stop(self, reason: str, *, keep_partial: bool) -> None:
+        """Every transfer stops: ``file_manager`` was revoked (``keep_partial`` False),
+        or the session is over (True: a later download of the same file resumes)."""
+        for transfer in list(self._queue):
+            self._queue.remove(transfer)
+            self._finish(transfer, TransferState.FAILED, reason)
+        for transfer in list(self._by_id.values()):
+            self._fail(transfer, TransferState.FAILED, reason, keep_partial=keep_partial)
+        for future in [*self._answers.values(), self._roots]:
+            if future is not None and not future.done():
+                future.set_exception(TransferError(reason, reason="cancelled"))
+                future.exception()  # retrieved, whether or not anybody awaits it
+        self._answers.clear()
+
+    # ---- what the applet sends -----------------------------------------------------
+
+    async def handle(self, message: dict[str, Any]) -> None:
+        """One applet message on the FILE channel; :class:`ProtocolError` if it makes no
+        sense (the session ignores it)."""
+        message = APPLET_FILE_MESSAGES.check(message)
+        t = message["t"]
+        if t == "file_roots":
+            if self._roots is not None and not self._roots.done():
+                self._roots.set_result(message)
+            return
+        request_id = message["id"]
+        answer = self._answers.pop(request_id, None)
+        if answer is not None:
+            if t in ("file_listing", "file_ok"):
+                answer.set_result(message)
+            elif t == "file_error":
+                answer.set_exception(_applet_error(message))
+            else:
+                raise ProtocolError(f"{t!r} does not answer a listing.")
+            return
+        transfer = self._by_id.get(request_id)
+        if transfer is None:
+            if t in ("file_error", "file_cancel", "file_chunk", "file_end"):
+                return  # a transfer we stopped already
+            raise ProtocolError("That file message names no transfer in progress.")
+        if transfer.status.direction == "upload":
+            await self._upload_message(transfer, message)
+        else:
+            await self._download_message(transfer, message)
+
+    # ---- downloads -----------------------------------------------------------------
+
+    async def _start_download(self, transfer: _Transfer) -> None:
+        local = transfer.status.local
+        part = PartialFile(local.parent, local.name)
+        transfer.part = part
+        try:
+            offset = await asyncio.to_thread(part.open, resume=True)
+        except TransferError as exc:
+            self._fail(transfer, TransferState.FAILED, str(exc))
+            return
+        message: dict[str, Any] = {"t": "file_get", "id": transfer.id, "root": transfer.root,
+                                   "path": list(transfer.path), "offset": offset}  # fmt: skip
+        if part.prefix_sha256 is not None:
+            message["prefix_sha256"] = part.prefix_sha256
+        self._send(message)
+
+    async def _download_message(self, transfer: _Transfer, message: dict[str, Any]) -> None:
+        part, t = transfer.part, message["t"]
+        if part is None:
+            raise ProtocolError("A download message arrived before the download was asked.")
+        try:
+            if t == "file_start":
+                size, offset = message["size"], message["offset"]
+                if transfer.started or size < 0:
+                    raise TransferError("The download started twice.", reason="out_of_order")
+                if offset == 0 and part.offset:
+                    await asyncio.to_thread(part.restart)
+                elif offset != part.offset:
+                    raise TransferError("The download did not resume here.", reason="out_of_order")
+                transfer.started = True
+                self._progress(transfer, size=size, done=offset, resumed_from=offset, force=True)
+            elif t == "file_chunk":
+                data = message["data"]
+                if not transfer.started or part.offset + len(data) > transfer.status.size:
+                    raise TransferError("More data arrived than announced.", reason="out_of_order")
+                await asyncio.to_thread(part.write, message["offset"], data)
+                self._progress(transfer, done=part.offset)
+            elif t == "file_end":
+                if not transfer.started or message["size"] != transfer.status.size:
+                    raise TransferError("The file's size changed.", reason="out_of_order")
+                md5, sha256 = await asyncio.to_thread(
+                    part.finish, message["size"], message["md5"], message["sha256"]
+                )
+                self._send({"t": "file_done", "id": transfer.id, "md5": md5, "sha256": sha256})
+                self._done(transfer, md5, sha256)
+            elif t in ("file_error", "file_cancel"):
+                raise _applet_error(message)
+            else:
+                raise ProtocolError(f"{t!r} is not part of a download.")
+        except TransferError as exc:
+            if not isinstance(exc, _AppletSaid):
+                with contextlib.suppress(LifelineError):
+                    self._send({"t": "file_error", "id": transfer.id, "reason": exc.reason,
+                                "message": str(exc)[:400]})  # fmt: skip
+            self._fail(transfer, TransferState.FAILED, str(exc))
+
+    # ---- uploads -------------------------------------------------------------------
+
+    async def _start_upload(self, transfer: _Transfer) -> None:
+        transfer.answer = asyncio.get_running_loop().create_future()
+        transfer.task = asyncio.get_running_loop().create_task(self._run_upload(transfer))
+
+    async def _run_upload(self, transfer: _Transfer) -> None:
+        status = transfer.status
+        try:
+            source = await asyncio.to_thread(FileSource, status.local)
+            transfer.source = source
+            put: dict[str, Any] = {"t": "file_put", "id": transfer.id, "root": transfer.root,
+                                   "path": list(transfer.path), "name": status.local.name,
+                                   "size": source.size}  # fmt: skip
+            if transfer.dirs:
+                put["dirs"] = list(transfer.dirs)
+            self._send(put)
+            assert transfer.answer is not None
+            accept = await transfer.answer
+            offset = await asyncio.to_thread(
+                source.start, accept["offset"], accept.get("prefix_sha256")
+            )
+            transfer.answer = asyncio.get_running_loop().create_future()
+            self._send({"t": "file_start", "id": transfer.id, "size": source.size,
+                        "offset": offset})  # fmt: skip
+            self._progress(transfer, size=source.size, done=offset, resumed_from=offset, force=True)
+            while True:
+                await self._wait_writable()
+                at = source.offset
+                data = await asyncio.to_thread(source.read_chunk)
+                if not data:
+                    break
+                self._send({"t": "file_chunk", "id": transfer.id, "offset": at, "data": data})
+                self._progress(transfer, done=source.offset)
+            self._send({"t": "file_end", "id": transfer.id, "size": source.offset,
+                        "md5": source.md5, "sha256": source.sha256})  # fmt: skip
+            done = await transfer.answer
+            if (done["md5"], done["sha256"]) != (source.md5, source.sha256):
+                raise TransferError(
+                    f"{status.name} arrived damaged on the customer's computer.",
+                    reason="hash_mismatch",
+                )
+            self._done(transfer, source.md5, source.sha256)
+        except TransferError as exc:
+            if not isinstance(exc, _AppletSaid):  # the applet removes its partial file
+                with contextlib.suppress(LifelineError):
+                    self._send({"t": "file_cancel", "id": transfer.id})
+            self._fail(transfer, TransferState.FAILED, str(exc))
+        except LifelineError as exc:  # the session is over
+            self._fail(transfer, TransferState.FAILED, str(exc))
+        finally:
+            if transfer.source is not None:
+                transfer.source.close()
+
+    async def _upload_message(self, transfer: _Transfer, message: dict[str, Any]) -> None:
+        t, answer = message["t"], transfer.answer
+        if answer is None or answer.done():
+            raise ProtocolError(f"{t!r} arrived when nothing was awaited.")
+        if t == "file_accept" and not transfer.started:
+            transfer.started = True
+            answer.set_result(message)
+        elif t == "file_done" and transfer.started:
+            answer.set_result(message)
+        elif t in ("file_error", "file_cancel"):
+            answer.set_exception(_applet_error(message))
+        else:
+            raise ProtocolError(f"{t!r} is not part of an upload now.")
+
+    # ---- bookkeeping ---------------------------------------------------------------
+
+    def _status(
+        self, direction: str, name: str, local: Path, root: str, path: Sequence[str], size: int
+    ) -> TransferStatus:
+        return TransferStatus(
+            next(self._numbers), direction, name, local, display_path(root, path), size
+        )
+
+    def _refused(
+        self, direction: str, name: str, local: Path, remote: str, why: str
+    ) -> TransferStatus:
+        status = replace(
+            self._status(direction, name, local, "/", [], 0),
+            remote=remote, state=TransferState.FAILED, error=why,
+        )  # fmt: skip
+        self.report(status)
+        return status
+
+    def _queue_transfer(self, transfer: _Transfer) -> TransferStatus:
+        self._transfers[transfer.status.number] = transfer
+        self._queue.append(transfer)
+        self.report(transfer.status)
+        self._pump()
+        return transfer.status
+
+    def _pump(self) -> None:
+        """Starts queued transfers while fewer than PARALLEL run in their direction."""
+        for transfer in list(self._queue):
+            direction = transfer.status.direction
+            running = sum(1 for t in self._by_id.values() if t.status.direction == direction)
+            if running >= PARALLEL:
+                continue
+            self._queue.remove(transfer)
+            transfer.id = self._new_id()
+            self._by_id[transfer.id] = transfer
+            transfer.status = replace(transfer.status, state=TransferState.RUNNING)
+            self.report(transfer.status)
+            start = self._start_upload if direction == "upload" else self._start_download
+            task = asyncio.get_running_loop().create_task(start(transfer))
+            if direction == "download":
+                transfer.task = task
+
+    def _progress(self, transfer: _Transfer, *, force: bool = False, **changes: Any) -> None:
+        now = time.monotonic()
+        status = replace(transfer.status, **changes)
+        window = transfer.window
+        window.append((now, status.done))
+        while len(window) > 2 and now - window[0][0] > 3.0:
+            window.popleft()
+        if now - window[0][0] > 0.2:
+            status = replace(status, speed=(status.done - window[0][1]) / (now - window[0][0]))
+        transfer.status = status
+        if force or now - transfer.last_report >= PROGRESS_INTERVAL:
+            transfer.last_report = now
+            self.report(status)
+
+    def _done(self, transfer: _Transfer, md5: str, sha256: str) -> None:
+        status = transfer.status
+        self._finish(transfer, TransferState.DONE, "", md5=md5, sha256=sha256, done=status.size)
+        self._log(
+            "file_transfer", direction=status.direction, name=status.remote,
+            size=str(status.size), md5=md5, sha256=sha256,
+        )  # fmt: skip
+
+    def _fail(
+        self, transfer: _Transfer, state: TransferState, why: str, *, keep_partial: bool = False
+    ) -> None:
+        if transfer.status.finished:
+            return
+        part = transfer.part
+        if part is not None:
+            if keep_partial:
+                part.close()
+            else:
+                part.abort()
+        task = transfer.task
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+        if transfer.answer is not None and not transfer.answer.done():
+            transfer.answer.cancel()
+        self._finish(transfer, state, why)
+
+    def _finish(self, transfer: _Transfer, state: TransferState, why: str, **changes: Any) -> None:
+        self._by_id.pop(transfer.id, None)
+        transfer.status = replace(transfer.status, state=state, error=why, speed=0.0, **changes)
+        self.report(transfer.status)
+        self._pump()
+
+    async def _ask(self, message: dict[str, Any]) -> dict[str, Any]:
+        request_id = self._new_id()
+        future = asyncio.get_running_loop().create_future()
+        self._answers[request_id] = future
+        try:
+            self._send({**message, "id": request_id})
+            return await asyncio.wait_for(future, ANSWER_TIMEOUT)
+        finally:
+            self._answers.pop(request_id, None)
+
+    def _new_id(self) -> int:
+        while True:
+            request_id = next(self._ids) % MAX_ID or 1
+            if request_id not in self._by_id and request_id not in self._answers:
+                return request_id
+
+    def _send(self, message: dict[str, Any]) -> None:
+        self._send_message(message)
+
+
+def _text(value: object, limit: int) -> str:
+    if not isinstance(value, str) or not value or len(value) > limit:
+        raise ProtocolError("A text field is missing or too long.")
+    return value
+
+
+def _list(value: object, limit: int) -> list[Any]:
+    if not isinstance(value, list) or len(value) > limit:
+        raise ProtocolError("A list field is missing or too long.")
+    return value
+
+
+def _entry(item: object) -> RemoteEntry:
+    if not isinstance(item, dict):
+        raise ProtocolError("A folder entry is not described.")
+    name = check_component(item.get("name"), windows=True)
+    kind, size, mtime = item.get("kind"), item.get("size"), item.get("mtime")
+    if kind not in KINDS:
+        raise ProtocolError("A folder entry has an unknown kind.")
+    if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+        raise ProtocolError("A folder entry has an impossible size.")
+    if isinstance(mtime, bool) or not isinstance(mtime, int | float):
+        raise ProtocolError("A folder entry has no time.")
+    if len(name) > MAX_NAME_BYTES or any(ch < " " for ch in name):
+        raise ProtocolError("A folder entry's name is too long or holds control characters.")
+    return RemoteEntry(name, str(kind), size, float(mtime))
+
+
+class _AppletSaid(TransferError):
+    """The applet failed or stopped the transfer itself (it has cleaned up its side)."""
+
+
+def _applet_error(message: dict[str, Any]) -> TransferError:
+    if message["t"] == "file_cancel":
+        return _AppletSaid("The customer's computer cancelled the transfer.", reason="cancelled")
+    text = message["message"].strip() or "The customer's computer could not do it."
+    if message["reason"] == "cancelled":
+        text = "The customer stopped file transfers."
+    return _AppletSaid(text, reason=message["reason"])
+
+
+def _why(exc: BaseException, where: str) -> str:
+    if isinstance(exc, TimeoutError):
+        return f"{where}: the customer's computer did not answer."
+    return f"{where}: {exc}"
+
+
+def _free_name(path: Path) -> Path:
+    """``path``, or else the first of ``name (2).ext``, ``name (3).ext``… that does not
+    exist (always the same one, so a download started again finds its partial file)."""
+    for n in range(1, 1000):
+        candidate = path if n == 1 else path.with_name(f"{path.stem} ({n}){path.suffix}")
+        if not os.path.lexists(candidate):
+            return candidate
+    raise TransferError(f"{path.name}: too many files of that name.", reason="exists")
+
+
+def _walk(folder: Path) -> tuple[list[tuple[Path, list[str]]], list[list[str]]]:
+    """The regular files below ``folder`` with their folders relative to it, and the
+    empty folders; links are not followed."""
+    files: list[tuple[Path, list[str]]] = []
+    empty: list[list[str]] = []
+    for top, dirs, names in os.walk(folder, followlinks=False):
+        relative = list(Path(top).relative_to(folder).parts)
+        regular = [
+            n
+            for n in sorted(names)
+            if (Path(top) / n).is_file() and not (Path(top) / n).is_symlink()
+        ]
+        files.extend((Path(top) / n, relative) for n in regular)
+        if not regular and not dirs and relative:
+            empty.append(relative)
+    return files, empty

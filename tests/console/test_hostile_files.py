@@ -1,0 +1,172 @@
+"""A malicious applet serving files: whatever names and bytes it sends, the console
+writes nothing outside the folder the technician picked, and says why."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from broker.app import Broker
+from common.protocol import Channel
+from common.transport import BrokerClient, Login, PeerSession
+from console.remote_files import FileProblem, TransferState, TransferStatus
+from console.technician_session import ConsoleEvent, TechnicianSession
+from tests.common.test_file_names import HOSTILE
+from tests.conftest import address, paired_sessions
+
+
+class Events:
+    def __init__(self) -> None:
+        self.queue: asyncio.Queue[ConsoleEvent] = asyncio.Queue()
+        self.transfers: dict[int, TransferStatus] = {}
+
+    def put(self, event: ConsoleEvent) -> None:
+        if isinstance(event, TransferStatus):
+            self.transfers[event.number] = event
+        self.queue.put_nowait(event)
+
+    async def finished(self, number: int) -> TransferStatus:
+        async with asyncio.timeout(10):
+            while not (status := self.transfers[number]).finished:
+                await self.queue.get()
+        return status
+
+
+class EvilApplet:
+    """Answers the console's file messages with whatever a test scripts."""
+
+    def __init__(self, session: PeerSession) -> None:
+        self.session = session
+        self.entries: list[dict[str, Any]] = []
+        #: For each file_get: the messages sent back (``ID`` replaced by the request id).
+        self.download: list[dict[str, Any]] = []
+        self._task = asyncio.get_running_loop().create_task(self._serve())
+
+    async def _serve(self) -> None:
+        while True:
+            event = await self.session.next_message()
+            message = event.message
+            t = message.get("t")
+            if t == "file_list":
+                self.send({"t": "file_listing", "id": message["id"], "root": message["root"],
+                           "path": message["path"], "entries": self.entries,
+                           "truncated": False})  # fmt: skip
+            elif t == "file_get":
+                for reply in self.download:
+                    self.send({**reply, "id": message["id"]})
+
+    def send(self, message: dict[str, Any]) -> None:
+        self.session.send(Channel.FILE, message)
+
+    async def close(self) -> None:
+        self._task.cancel()
+        await asyncio.gather(self._task, return_exceptions=True)
+
+
+@pytest.fixture
+async def evil(
+    broker: Broker, client: BrokerClient, login: Login
+) -> AsyncIterator[tuple[TechnicianSession, EvilApplet, Events]]:
+    async with BrokerClient(address(broker)) as applet_client:
+        console, applet = await paired_sessions(client, applet_client, login.token)
+        events = Events()
+        tech = TechnicianSession(console, events.put)
+        tech.start()
+        server = EvilApplet(applet)
+        try:
+            yield tech, server, events
+        finally:
+            await server.close()
+            await tech.close()
+            await console.close()
+            await applet.close()
+
+
+def everything_below(path: Path) -> list[str]:
+    return sorted(str(p.relative_to(path)) for p in path.rglob("*"))
+
+
+def entry(name: str, kind: str = "file") -> dict[str, Any]:
+    return {"name": name, "kind": kind, "size": 4, "mtime": 0.0}
+
+
+async def test_hostile_names_write_nothing_outside_and_say_why(
+    evil: tuple[TechnicianSession, EvilApplet, Events], tmp_path: Path
+) -> None:
+    tech, server, events = evil
+    top = tmp_path / "technician"
+    dest = top / "a" / "b" / "dest"
+    dest.mkdir(parents=True)
+    (dest / "outside-link").symlink_to(top / "a")
+    before = everything_below(top)
+    server.entries = [entry(n) for n in HOSTILE] + [entry(n, "folder") for n in HOSTILE]
+    listing = await tech.files.list_folder("/", ["home"])
+    # Names that could not even address a file are left out, and counted.
+    assert listing.hidden > 0
+    assert all(e.name != ".." and "/" not in e.name for e in listing.entries)
+    data = b"evil"
+    server.download = [
+        {"t": "file_start", "size": 4, "offset": 0},
+        {"t": "file_chunk", "offset": 0, "data": data},
+        {"t": "file_end", "size": 4, "md5": hashlib.md5(data).hexdigest(),
+         "sha256": hashlib.sha256(data).hexdigest()},
+    ]  # fmt: skip
+    # The technician tries each hostile name anyway (as a modified listing would offer).
+    for name in HOSTILE:
+        status = tech.files.download("/", ["home", name], dest)
+        done = await events.finished(status.number)
+        assert done.state == TransferState.FAILED, name
+        assert done.error, name  # said why
+    server.entries = [entry("..", "folder"), entry("outside-link", "folder")]
+    for name in ("..", "outside-link", "CON", "a/b"):
+        assert await tech.files.download_folder("/", ["home", name], dest) == 0
+        problem = await asyncio.wait_for(_next(events, FileProblem), 5)
+        assert problem.text
+    assert everything_below(top) == before
+
+
+async def _next(events: Events, kind: type) -> Any:
+    while True:
+        event = await events.queue.get()
+        if isinstance(event, kind):
+            return event
+
+
+@pytest.mark.parametrize(
+    "replies, why",
+    [
+        ([{"t": "file_start", "size": 4, "offset": 0},
+          {"t": "file_chunk", "offset": 0, "data": b"12345678"}], "More data"),
+        ([{"t": "file_start", "size": 4, "offset": 0},
+          {"t": "file_chunk", "offset": 0, "data": b"1234"},
+          {"t": "file_end", "size": 4, "md5": "0" * 32, "sha256": "0" * 64}], "damaged"),
+        ([{"t": "file_start", "size": 4, "offset": 9}], "did not resume"),
+        ([{"t": "file_chunk", "offset": 0, "data": b"1234"}], "More data"),
+        ([{"t": "file_start", "size": 4, "offset": 0},
+          {"t": "file_chunk", "offset": 2, "data": b"1234"}], "out of order"),
+        ([{"t": "file_start", "size": 4, "offset": 0},
+          {"t": "file_chunk", "offset": 0, "data": b"1234"},
+          {"t": "file_end", "size": 5, "md5": "0" * 32, "sha256": "0" * 64}], "size changed"),
+    ],
+)  # fmt: skip
+async def test_bad_bytes_fail_loudly_and_leave_nothing(
+    evil: tuple[TechnicianSession, EvilApplet, Events],
+    tmp_path: Path,
+    replies: list[dict[str, Any]],
+    why: str,
+) -> None:
+    tech, server, events = evil
+    server.download = replies
+    dest = tmp_path / "technician"
+    dest.mkdir()
+    status = tech.files.download("/", ["home", "report.txt"], dest)
+    done = await events.finished(status.number)
+    assert done.state == TransferState.FAILED
+    assert why in done.error
+    assert os.listdir(dest) == []
