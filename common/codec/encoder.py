@@ -14,7 +14,7 @@ from numpy.typing import NDArray
 from common.codec.damage import TILE, Box, TileDamage, covering_boxes
 from common.codec.frame_words import BgraFrame, FrameWords, Words, opaque, pixels_u32
 from common.codec.h264 import CRF
-from common.codec.palette import colour_bytes, find_palette, pack_indices
+from common.codec.palette import colour_bytes, colour_lookup, find_palette, pack_indices
 from common.codec.scroll import RowHashes, Scroll, find_scroll
 from common.codec.video_regions import VideoPicture, VideoRegions
 from common.codec.wire_format import (
@@ -88,6 +88,7 @@ class ScreenEncoder:
         #: Row hashes of the last frame sent, valid while it is the reference.
         self._hashes: RowHashes | None = None
         self._stream = CompressionStream()
+        self._lookup = colour_lookup()
         self._seq = 0
         self.stats = EncoderStats()
 
@@ -156,7 +157,7 @@ class ScreenEncoder:
         lossless refreshes; brings the reference up to date."""
         assert self._damage is not None and self._reference is not None
         reference, video = self._reference, self._video
-        rectangles = _Rectangles(self._damage, frame, tighten=not keyframe)
+        rectangles = _Rectangles(self._damage, frame, self._lookup, tighten=not keyframe)
         pictures: list[VideoPicture] = []
         if video is None:
             boxes = rectangles.outside(None)
@@ -299,11 +300,19 @@ class _Rectangles:
     """The lossless rectangles of one update, each palette found once however often the
     video regions change the plan."""
 
-    def __init__(self, damage: TileDamage, frame: BgraFrame, *, tighten: bool) -> None:
+    def __init__(
+        self,
+        damage: TileDamage,
+        frame: BgraFrame,
+        lookup: NDArray[np.uint8],
+        *,
+        tighten: bool,
+    ) -> None:
         self.damage = damage
         self._pixels = pixels_u32(frame)
         self._tighten = tighten
         self._palettes: dict[Box, Palette] = {}
+        self._lookup = lookup
 
     def outside(self, inside: NDArray[np.bool_] | None) -> list[Box]:
         """Rectangles covering the damaged tiles that are not `inside` a video region."""
@@ -317,7 +326,7 @@ class _Rectangles:
     def palette(self, box: Box) -> Palette:
         if box not in self._palettes:
             x0, y0, x1, y1 = box
-            self._palettes[box] = find_palette(opaque(self._pixels[y0:y1, x0:x1]))
+            self._palettes[box] = find_palette(opaque(self._pixels[y0:y1, x0:x1]), self._lookup)
         return self._palettes[box]
 
 

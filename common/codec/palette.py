@@ -14,11 +14,23 @@ from common.codec.wire_format import packed_row_bytes
 MAX_COLOURS = 256
 
 
+def colour_lookup() -> NDArray[np.uint8]:
+    """A scratch table for `find_palette`, one byte per 24-bit colour (16 MiB of address
+    space; only the pages of colours actually seen are ever touched)."""
+    return np.zeros(1 << 24, np.uint8)
+
+
 def find_palette(
     pixels: NDArray[np.uint32],
+    lookup: NDArray[np.uint8] | None = None,
 ) -> tuple[NDArray[np.uint32], NDArray[np.uint8]] | None:
     """The sorted distinct colours of `pixels` (alpha already cleared) and each pixel's
-    index into them, or None when there are more than MAX_COLOURS."""
+    index into them, or None when there are more than MAX_COLOURS.
+
+    With a `lookup` table (from `colour_lookup`, reused from call to call: its old
+    entries never matter) the indices are one gather instead of a binary search per
+    pixel, about 10× faster on 128×128 rectangles.
+    """
     ordered = np.sort(pixels, axis=None)
     distinct = np.empty(ordered.size, np.bool_)
     distinct[0] = True
@@ -28,7 +40,10 @@ def find_palette(
         return None
     if colours.size == 1:
         return colours, np.zeros(pixels.shape, np.uint8)
-    indices = np.searchsorted(colours, pixels).astype(np.uint8)
+    if lookup is None:
+        return colours, np.searchsorted(colours, pixels).astype(np.uint8)
+    lookup[colours] = np.arange(colours.size, dtype=np.uint8)
+    indices: NDArray[np.uint8] = lookup[pixels]
     return colours, indices
 
 

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from common.codec.palette import (
     colour_bytes,
+    colour_lookup,
     find_palette,
     pack_indices,
     unpack_indices,
@@ -52,3 +53,22 @@ def test_find_palette_gives_up_above_256_colours() -> None:
     assert find_palette(np.arange(257, dtype=np.uint32).reshape(1, -1)) is None
     found = find_palette(np.arange(256, dtype=np.uint32).reshape(16, 16))
     assert found is not None and found[0].size == 256
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(1, 300), st.integers(0, 2**32))
+def test_find_palette_with_a_reused_lookup_matches_the_binary_search(count: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    lookup = colour_lookup()
+    lookup[:] = 0xAB  # stale entries from earlier rectangles never matter
+    for _ in range(3):
+        colours = rng.integers(0, 1 << 24, count, dtype=np.uint32)
+        pixels = colours[rng.integers(0, count, (24, 40))]
+        expected, found = find_palette(pixels), find_palette(pixels, lookup)
+        if expected is None:
+            assert found is None
+            continue
+        assert found is not None
+        assert np.array_equal(found[0], expected[0])
+        assert np.array_equal(found[1], expected[1])
+        assert found[1].dtype == np.uint8
