@@ -47,7 +47,7 @@ button.clicked.connect(lambda: app.exit(7))
 button.show()
 sys.exit(app.exec())
 """
-STEPS = 9
+STEPS = 10
 MATCH_GOAL = 0.99  # share of pixels the console must show exactly as the customer's screen
 
 
@@ -120,6 +120,7 @@ class DemoSession:
             ("the customer allows the view", self.view),
             ("chat both ways", self.chat),
             ("remote control clicks and types", self.control),
+            ("files both ways", self.files),
             ("the technician ends the session", self.end),
             ("the recording converts to AVI", self.convert),
         ]
@@ -363,6 +364,63 @@ class DemoSession:
         self._screenshot("control")
         return f"a click pressed a button; the terminal received {TYPED!r}"
 
+    async def files(self) -> str:
+        import hashlib
+
+        from console.remote_files import TransferState
+
+        tab = self.host.tab
+        documents = self.applet_home / "Documents"
+        documents.mkdir(exist_ok=True)
+        log_text = "".join(
+            f"12:{i:02d} printer spooler restarted (attempt {i})\n" for i in range(400)
+        )
+        (documents / "printer-log.txt").write_text(log_text)
+        (documents / "Scans").mkdir(exist_ok=True)
+        mine = self.out / "technician-files"
+        mine.mkdir(exist_ok=True)
+        fix = mine / "printer-fix.reg"
+        fix.write_bytes(b"Windows Registry Editor Version 5.00\r\n" + os.urandom(200_000))
+        tab.ask_files.click()
+        await asyncio.to_thread(self.customer.press, "permission request", "alt+a")
+        files = tab.files
+        await until(lambda: files.folder is not None, 15, "the customer's home folder")
+        files.browse.emit(files.folder.root, [*files.folder.path, "Documents"])
+        await until(lambda: files.folder.path[-1:] == ("Documents",), 15, "the Documents folder")
+        files.go_local(mine)
+        files.upload.emit([str(fix)], files.folder.root, list(files.folder.path))
+        item = next(
+            files.remote.topLevelItem(i) for i in range(files.remote.topLevelItemCount())
+            if files.remote.topLevelItem(i).text(0) == "printer-log.txt"
+        )  # fmt: skip
+        item.setSelected(True)
+        files.download_button.click()
+        remote = self.host.tech.files
+
+        def finished() -> bool:
+            done = remote.transfers()
+            return len(done) == 2 and all(s.finished for s in done)
+
+        await until(finished, 30, "both transfers")
+        failed = [s.error for s in remote.transfers() if s.state != TransferState.DONE]
+        if failed:
+            raise RuntimeError("; ".join(failed))
+        arrived = documents / fix.name
+        fetched = mine / "printer-log.txt"
+        same = (
+            hashlib.sha256(arrived.read_bytes()).digest()
+            == hashlib.sha256(fix.read_bytes()).digest()
+            and fetched.read_text() == log_text
+        )
+        self.summary.checks["files_match"] = same
+        if not same:
+            raise RuntimeError("a transferred file differs from its original")
+        await until(lambda: files.remote.topLevelItemCount() == 3, 10, "the refreshed folder")
+        files.remote.clearSelection()
+        await settle(0.5)
+        self._screenshot("files")
+        return "uploaded printer-fix.reg and downloaded printer-log.txt, hashes equal"
+
     async def end(self) -> str:
         tab = self.host.tab
         tab.end_button.click()
@@ -371,7 +429,12 @@ class DemoSession:
         assert applet is not None
         await until(lambda: applet.poll() is not None, 20, "applet exit")
         self.summary.checks["applet_exit_code"] = applet.returncode
-        left = [p for p in self.applet_home.rglob("*") if p != self.applet_home / "tmp"]
+        # The customer's own files (and the one the technician sent) stay, of course.
+        documents = self.applet_home / "Documents"
+        left = [
+            p for p in self.applet_home.rglob("*")
+            if p != self.applet_home / "tmp" and documents not in (p, *p.parents)
+        ]  # fmt: skip
         self.summary.checks["applet_left_files"] = len(left)
         await settle(0.3)
         self._screenshot("ended")

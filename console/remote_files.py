@@ -124,13 +124,20 @@ class TransferStatus:
 
 
 @dataclass(frozen=True)
+class RemoteRoots:
+    """Where browsing the customer's computer can start."""
+
+    roots: tuple[RemoteRoot, ...]
+
+
+@dataclass(frozen=True)
 class FileProblem:
     """Something the technician asked for failed (a listing, a new folder, …)."""
 
     text: str
 
 
-FilesEvent = RemoteFolder | TransferStatus | FileProblem
+FilesEvent = RemoteRoots | RemoteFolder | TransferStatus | FileProblem
 
 
 def display_path(root: str, path: Sequence[str]) -> str:
@@ -203,6 +210,19 @@ class RemoteFiles:
             roots.append(root)
         self.roots = tuple(roots)
         return self.roots
+
+    async def open(self) -> None:
+        """Reports the customer's roots, then the home folder's entries (or the first
+        root's): what the file manager shows once it is allowed."""
+        try:
+            roots = await self.list_roots()
+        except (FileError, TimeoutError, LifelineError) as exc:
+            self.report(FileProblem(_why(exc, "The customer's computer")))
+            return
+        self.report(RemoteRoots(roots))
+        if roots:
+            home = next((r for r in roots if r.label == "Home"), roots[0])
+            await self.browse(home.root, home.path)
 
     async def list_folder(self, root: str, path: Sequence[str]) -> RemoteFolder:
         """One folder's entries; raises :class:`FileError` with the

@@ -31,7 +31,13 @@ from common.recording import Kind, RecordingReader
 from common.recording.export import export
 from common.transport import Ended, PeerSession, PeerState
 from console.recorder import SessionRecorder
-from console.remote_files import FileProblem, RemoteFiles, RemoteFolder, TransferStatus
+from console.remote_files import (
+    FileProblem,
+    RemoteFiles,
+    RemoteFolder,
+    RemoteRoots,
+    TransferStatus,
+)
 from console.rights import RightChanged, Rights, RightState
 from console.screen_view import ScreenView
 
@@ -148,7 +154,7 @@ class Refused:
 
 ConsoleEvent = (
     RightChanged | ChatLine | ChatDelivered | ScreenChanged | CursorChanged | SystemInfo
-    | ClipboardText | MonitorsChanged | RecordingChanged | Refused | RemoteFolder
+    | ClipboardText | MonitorsChanged | RecordingChanged | Refused | RemoteRoots | RemoteFolder
     | TransferStatus | FileProblem | PeerState | Ended
 )  # fmt: skip
 

@@ -5,6 +5,7 @@ cross to the window thread through one queued signal, intents go to the loop thr
 from __future__ import annotations
 
 from functools import partial
+from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Signal
 
@@ -53,6 +54,30 @@ class SessionHost(QObject):
         self.tab.recording_toggled.connect(self._record)
         self.tab.select_monitor.connect(lambda i: self.loop.call(self.tech.select_monitor, i))
         self.tab.end_requested.connect(lambda: self.loop.submit(self.tech.end()))
+        files, remote = self.tab.files, self.tech.files
+        files.browse.connect(lambda root, path: self.loop.submit(remote.browse(root, path)))
+        files.download.connect(self._download)
+        files.upload.connect(self._upload)
+        files.make_folder.connect(lambda r, p, n: self.loop.submit(remote.make_folder(r, p, n)))
+        files.rename.connect(lambda r, p, n, to: self.loop.submit(remote.rename(r, p, n, to)))
+        files.delete.connect(lambda r, p, n: self.loop.submit(remote.delete(r, p, n)))
+        files.cancel.connect(lambda number: self.loop.call(remote.cancel, number))
+        files.retry.connect(lambda number: self.loop.call(remote.retry, number))
+
+    def _download(self, root: str, path: list[str], kind: str, size: int, folder: str) -> None:
+        remote = self.tech.files
+        if kind == "folder":
+            self.loop.submit(remote.download_folder(root, path, Path(folder)))
+        else:
+            self.loop.call(partial(remote.download, root, path, Path(folder), size=size))
+
+    def _upload(self, paths: list[str], root: str, path: list[str]) -> None:
+        remote = self.tech.files
+        for local in map(Path, paths):
+            if local.is_dir():
+                self.loop.submit(remote.upload_folder(local, root, path))
+            else:
+                self.loop.call(remote.upload, local, root, path)
 
     def _record(self, on: bool) -> None:
         if on:
@@ -79,6 +104,12 @@ class SessionHost(QObject):
             and self.tech.forced_recording
         ):
             self._record(True)  # the group records every session, from the first picture
+        if (
+            isinstance(event, RightChanged)
+            and event.action == "file_manager"
+            and event.state == RightState.GRANTED
+        ):
+            self.loop.submit(self.tech.files.open())  # the customer's home folder
 
     def close(self) -> None:
         self.loop.submit(self.tech.close()).result(10)

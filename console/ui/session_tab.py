@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSplitter,
+    QStackedWidget,
     QTabWidget,
     QTextBrowser,
     QToolButton,
@@ -32,6 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from common.transport import Ended, PeerState
+from console.remote_files import FileProblem, RemoteFolder, RemoteRoots, TransferStatus
 from console.rights import ACTIONS, RightChanged, RightState
 from console.screen_view import ScreenView
 from console.technician_session import (
@@ -47,6 +49,7 @@ from console.technician_session import (
     ScreenChanged,
     SystemInfo,
 )
+from console.ui.file_manager import FileManager
 from console.ui.viewer import RemoteScreen
 
 _ACTION_LABELS = {
@@ -172,8 +175,29 @@ class SessionTab(QWidget):
         self.side.addTab(self._chat_pane(), self.tr("Chat"))
         self.side.addTab(self._system_pane(), self.tr("System"))
         self.side.addTab(self._notes_pane(), self.tr("Notes"))
+        self.files = FileManager(customer)
+        self.files_gate = QWidget()
+        self.ask_files = QPushButton(self.tr("Ask for access to files"))
+        gate = QVBoxLayout(self.files_gate)
+        gate.addStretch(1)
+        self.files_hint = QLabel(
+            self.tr(
+                "Browse {customer}'s files and move files both ways once they allow it."
+            ).format(customer=customer)
+        )
+        self.files_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        gate.addWidget(self.files_hint)
+        gate.addWidget(self.ask_files, 0, Qt.AlignmentFlag.AlignCenter)
+        gate.addStretch(1)
+        self.files_page = QStackedWidget()
+        self.files_page.addWidget(self.files_gate)
+        self.files_page.addWidget(self.files)
+        self.main = QTabWidget()
+        self.main.setDocumentMode(True)
+        self.main.addTab(self.screen_area, self.tr("Screen"))
+        self.main.addTab(self.files_page, self.tr("Files"))
         split = QSplitter()
-        split.addWidget(self.screen_area)
+        split.addWidget(self.main)
         split.addWidget(self.side)
         split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 0)
@@ -256,6 +280,7 @@ class SessionTab(QWidget):
             lambda: self.share_clipboard.emit(QGuiApplication.clipboard().text())
         )
         self.save_notes.clicked.connect(self._save_notes)
+        self.ask_files.clicked.connect(lambda: self.request_right.emit("file_manager"))
         self.record.clicked.connect(self.recording_toggled)
         self.monitor_picker.activated.connect(
             lambda row: self.select_monitor.emit(self.monitor_picker.itemData(row))
@@ -292,6 +317,8 @@ class SessionTab(QWidget):
                 self.tr("The customer's program refused: {reason}").format(reason=event.reason),
                 error=True,
             )
+        elif isinstance(event, RemoteRoots | RemoteFolder | TransferStatus | FileProblem):
+            self.files.show_event(event)
         elif isinstance(event, PeerState):
             self._show_link(event.state)
         elif isinstance(event, Ended):
@@ -380,6 +407,8 @@ class SessionTab(QWidget):
         self.record.setEnabled(False)
         self.refresh_sysinfo.setEnabled(False)
         self.entry.setEnabled(False)
+        self.ask_files.setEnabled(False)
+        self.files.setEnabled(False)
         self.ended.emit()
 
     def _paint_right(self, action: str, state: RightState, reason: str = "") -> None:
@@ -412,8 +441,26 @@ class SessionTab(QWidget):
                 self.recording_toggled.emit(False)
         elif action == "clipboard_sync":
             self.send_clipboard.setEnabled(granted)
+        elif action == "file_manager":
+            self.files_page.setCurrentWidget(self.files if granted else self.files_gate)
+            self.ask_files.setEnabled(state not in (RightState.GRANTED, RightState.PENDING))
+            self.files_hint.setText(self._files_hint(state))
+            if granted:
+                self.main.setCurrentWidget(self.files_page)
         elif action == "system_info" and granted:
             self.request_sysinfo.emit()
+
+    def _files_hint(self, state: RightState) -> str:
+        return {
+            RightState.PENDING: self.tr("Waiting for {customer} to allow access to files…"),
+            RightState.DENIED: self.tr("{customer} did not allow access to files."),
+            RightState.REVOKED: self.tr(
+                "{customer} stopped access to files; transfers in progress were stopped."
+            ),
+        }.get(
+            state,
+            self.tr("Browse {customer}'s files and move files both ways once they allow it."),
+        ).format(customer=self.customer)
 
     # ---- chat ----------------------------------------------------------------------
 

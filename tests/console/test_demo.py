@@ -23,10 +23,10 @@ def test_the_headless_demo_runs_a_whole_session(tmp_path: Path) -> None:
         timeout=180,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "9 of 9 steps held" in result.stdout
+    assert "10 of 10 steps held" in result.stdout
     summary = json.loads((out / "summary.json").read_text())
     assert summary["ok"] is True and summary["broker"].startswith("https://127.0.0.1:")
-    assert [s["ok"] for s in summary["steps"]] == [True] * 9
+    assert [s["ok"] for s in summary["steps"]] == [True] * 10
     checks = summary["checks"]
     assert checks["frames_received"] >= 1 and checks["picture_match"] >= 0.99
     assert checks["chat_reply_arrived"] and checks["button_pressed"]
@@ -34,6 +34,7 @@ def test_the_headless_demo_runs_a_whole_session(tmp_path: Path) -> None:
     assert checks["applet_exit_code"] == 0 and checks["applet_left_files"] == 0
     assert checks["recording_complete"] and checks["video"]["width"] == 1280
     assert (out / "session.rcrec").exists() and (out / "session.avi").stat().st_size > 0
-    assert len(summary["screenshots"]) == 10
+    assert checks["files_match"]
+    assert len(summary["screenshots"]) == 12
     for name in summary["screenshots"]:
         assert (out / name).read_bytes().startswith(PNG)
