@@ -15,13 +15,14 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS groups (
     name TEXT PRIMARY KEY,
-    permissions TEXT NOT NULL
+    permissions TEXT NOT NULL,
+    settings TEXT NOT NULL DEFAULT '{}'
 );
 CREATE TABLE IF NOT EXISTS technicians (
     email TEXT PRIMARY KEY,
@@ -34,7 +35,9 @@ CREATE TABLE IF NOT EXISTS technicians (
     locked_until DOUBLE PRECISION NOT NULL DEFAULT 0,
     totp_secret TEXT,
     totp_last_step INTEGER NOT NULL DEFAULT 0,
-    created_at DOUBLE PRECISION NOT NULL
+    created_at DOUBLE PRECISION NOT NULL,
+    allowed_networks TEXT NOT NULL DEFAULT '[]',
+    password_changed_at DOUBLE PRECISION NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS auth_tokens (
     token_hash TEXT PRIMARY KEY,
@@ -67,16 +70,49 @@ CREATE TABLE IF NOT EXISTS session_events (
     technician TEXT NOT NULL,
     at DOUBLE PRECISION NOT NULL,
     kind TEXT NOT NULL,
-    detail TEXT NOT NULL DEFAULT '{}'
+    detail TEXT NOT NULL DEFAULT '{}',
+    group_name TEXT NOT NULL DEFAULT '',
+    ip TEXT NOT NULL DEFAULT '',
+    sealed BLOB,
+    key_id TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS session_events_session ON session_events(session_id, id);
+CREATE INDEX IF NOT EXISTS session_events_at ON session_events(at);
+CREATE INDEX IF NOT EXISTS session_events_technician ON session_events(technician, at);
+CREATE TABLE IF NOT EXISTS webhook_outbox (
+    id INTEGER PRIMARY KEY,
+    session_id TEXT NOT NULL,
+    group_name TEXT NOT NULL,
+    url TEXT NOT NULL,
+    sealed BLOB NOT NULL,
+    key_id TEXT NOT NULL,
+    created_at DOUBLE PRECISION NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_at DOUBLE PRECISION NOT NULL,
+    last_error TEXT NOT NULL DEFAULT '',
+    delivered_at DOUBLE PRECISION
+);
 """
+
+#: Columns added since schema version 1: (table, column, definition).
+_ADDED_COLUMNS = (
+    ("groups", "settings", "TEXT NOT NULL DEFAULT '{}'"),
+    ("technicians", "allowed_networks", "TEXT NOT NULL DEFAULT '[]'"),
+    ("technicians", "password_changed_at", "DOUBLE PRECISION NOT NULL DEFAULT 0"),
+    ("session_events", "group_name", "TEXT NOT NULL DEFAULT ''"),
+    ("session_events", "ip", "TEXT NOT NULL DEFAULT ''"),
+    ("session_events", "sealed", "BLOB"),
+    ("session_events", "key_id", "TEXT NOT NULL DEFAULT ''"),
+)
 
 
 @dataclass
 class Group:
     name: str
     permissions: list[str]
+    #: Per-group options (broker/group_settings.py): chat storage, retention, the
+    #: session-end webhook, allowed networks.
+    settings: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -92,6 +128,11 @@ class Technician:
     locked_until: float = 0.0
     totp_secret: str | None = None
     totp_last_step: int = 0
+    #: CIDR networks this technician may sign in from; empty: anywhere (the group's
+    #: own list still applies).
+    allowed_networks: list[str] = field(default_factory=list)
+    #: When the password was last set (0: before this was recorded).
+    password_changed_at: float = 0.0
 
 
 @dataclass
@@ -135,6 +176,13 @@ class SessionEvent:
     at: float
     kind: str
     detail: dict[str, str] = field(default_factory=dict)
+    group_name: str = ""
+    #: The address the event came from (logins, claims), when it matters.
+    ip: str = ""
+    #: The sensitive part of ``detail`` (chat text, customer fields, file names),
+    #: AES-256-GCM under the data key ``key_id`` (broker/audit.py); None when none.
+    sealed: bytes | None = None
+    key_id: str = ""
 
 
 class Storage(Protocol):
@@ -172,6 +220,9 @@ class Storage(Protocol):
 
 
 T = TypeVar("T")
+_GROUP_JSON = ("permissions", "settings")
+_EVENT_COLUMNS = "session_id, technician, at, kind, detail, group_name, ip, sealed, key_id"
+_TECH_JSON = ("allowed_networks",)
 
 
 def _row_to(cls: type[T], row: sqlite3.Row, *, json_fields: tuple[str, ...] = ()) -> T:
@@ -197,11 +248,23 @@ class SqliteStorage:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.executescript(_SCHEMA)
+            self._migrate()
             self._db.execute(
                 "INSERT INTO meta(key, value) VALUES('schema_version', ?) "
                 "ON CONFLICT(key) DO NOTHING",
                 (str(SCHEMA_VERSION),),
             )
+
+    def _migrate(self) -> None:
+        """Brings a database made by an older broker up to this schema (columns are
+        only ever added, so older brokers' rows stay valid)."""
+        for table, column, definition in _ADDED_COLUMNS:
+            present = {row["name"] for row in self._db.execute(f"PRAGMA table_info({table})")}
+            if column not in present:
+                self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+        self._db.execute(
+            "UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),)
+        )
 
     def close(self) -> None:
         with self._lock:
@@ -220,25 +283,26 @@ class SqliteStorage:
         bad = set(changes) - names
         if bad:
             raise ValueError(f"unknown columns {sorted(bad)}")
-        values = [json.dumps(v) if isinstance(v, dict) else v for v in changes.values()]
+        values = [json.dumps(v) if isinstance(v, dict | list) else v for v in changes.values()]
         assignments = ", ".join(f"{name} = ?" for name in changes)
         self._exec(f"UPDATE {table} SET {assignments} WHERE {key} = ?", (*values, value))  # noqa: S608
 
     # groups
     def put_group(self, group: Group) -> None:
         self._exec(
-            "INSERT INTO groups(name, permissions) VALUES(?, ?) "
-            "ON CONFLICT(name) DO UPDATE SET permissions = excluded.permissions",
-            (group.name, json.dumps(sorted(group.permissions))),
+            "INSERT INTO groups(name, permissions, settings) VALUES(?, ?, ?) "
+            "ON CONFLICT(name) DO UPDATE SET permissions = excluded.permissions, "
+            "settings = excluded.settings",
+            (group.name, json.dumps(sorted(group.permissions)), json.dumps(group.settings)),
         )
 
     def get_group(self, name: str) -> Group | None:
         rows = self._exec("SELECT * FROM groups WHERE name = ?", (name,))
-        return _row_to(Group, rows[0], json_fields=("permissions",)) if rows else None
+        return _row_to(Group, rows[0], json_fields=_GROUP_JSON) if rows else None
 
     def list_groups(self) -> list[Group]:
         rows = self._exec("SELECT * FROM groups ORDER BY name")
-        return [_row_to(Group, r, json_fields=("permissions",)) for r in rows]
+        return [_row_to(Group, r, json_fields=_GROUP_JSON) for r in rows]
 
     # technicians
     def add_technician(self, tech: Technician) -> None:
@@ -261,14 +325,15 @@ class SqliteStorage:
 
     def get_technician(self, email: str) -> Technician | None:
         rows = self._exec("SELECT * FROM technicians WHERE email = ?", (email,))
-        return _row_to(Technician, rows[0]) if rows else None
+        return _row_to(Technician, rows[0], json_fields=_TECH_JSON) if rows else None
 
     def update_technician(self, email: str, **changes: Any) -> None:
         self._update("technicians", "email", email, changes)
 
     def list_technicians(self) -> list[Technician]:
         return [
-            _row_to(Technician, r) for r in self._exec("SELECT * FROM technicians ORDER BY email")
+            _row_to(Technician, r, json_fields=_TECH_JSON)
+            for r in self._exec("SELECT * FROM technicians ORDER BY email")
         ]
 
     # tokens
@@ -340,15 +405,15 @@ class SqliteStorage:
     # session events
     def add_session_event(self, event: SessionEvent) -> None:
         self._exec(
-            "INSERT INTO session_events(session_id, technician, at, kind, detail) "
-            "VALUES(?, ?, ?, ?, ?)",
-            (event.session_id, event.technician, event.at, event.kind, json.dumps(event.detail)),
-        )
+            "INSERT INTO session_events(session_id, technician, at, kind, detail, group_name, "
+            "ip, sealed, key_id) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (event.session_id, event.technician, event.at, event.kind, json.dumps(event.detail),
+             event.group_name, event.ip, event.sealed, event.key_id),
+        )  # fmt: skip
 
     def list_session_events(self, session_id: str) -> list[SessionEvent]:
         rows = self._exec(
-            "SELECT session_id, technician, at, kind, detail FROM session_events "
-            "WHERE session_id = ? ORDER BY id",
+            f"SELECT {_EVENT_COLUMNS} FROM session_events WHERE session_id = ? ORDER BY id",  # noqa: S608
             (session_id,),
         )
         return [_row_to(SessionEvent, r, json_fields=("detail",)) for r in rows]

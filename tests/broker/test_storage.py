@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -39,3 +40,34 @@ def test_storage_round_trips_and_refuses_unknown_columns(tmp_path: Path) -> None
     again = SqliteStorage(tmp_path / "s.sqlite3")
     assert again.get_technician("a@x") is not None
     again.close()
+
+
+def test_a_version_1_database_is_brought_up_to_date(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    old = sqlite3.connect(path)
+    old.executescript(
+        """
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        INSERT INTO meta VALUES('schema_version', '1');
+        CREATE TABLE groups (name TEXT PRIMARY KEY, permissions TEXT NOT NULL);
+        INSERT INTO groups VALUES('Support', '["remote_control"]');
+        CREATE TABLE session_events (id INTEGER PRIMARY KEY, session_id TEXT NOT NULL,
+            technician TEXT NOT NULL, at DOUBLE PRECISION NOT NULL, kind TEXT NOT NULL,
+            detail TEXT NOT NULL DEFAULT '{}');
+        INSERT INTO session_events(session_id, technician, at, kind, detail)
+            VALUES('s1', 'a@example.test', 1.0, 'note', '{"text": "old"}');
+        """
+    )
+    old.close()
+    storage = SqliteStorage(path)
+    try:
+        group = storage.get_group("Support")
+        assert group is not None and group.settings == {}
+        [event] = storage.list_session_events("s1")
+        assert (event.kind, event.detail, event.sealed, event.group_name) == (
+            "note", {"text": "old"}, None, ""
+        )  # fmt: skip
+        rows = storage._exec("SELECT value FROM meta WHERE key = 'schema_version'")
+        assert rows[0]["value"] == "2"
+    finally:
+        storage.close()
