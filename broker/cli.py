@@ -16,10 +16,12 @@ import argparse
 import asyncio
 import contextlib
 import getpass
+import importlib
 import logging
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 
@@ -102,7 +104,18 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--force-change", action="store_true")
     e = asub.add_parser("enroll-totp", help="turn on two-step sign-in; prints the setup URI")
     e.add_argument("email")
+    for module in _admin_modules():
+        module.add_commands(asub)
     return parser
+
+
+#: Modules that add admin commands of their own: each has ``add_commands(subparsers)``
+#: and ``run(args, storage, accounts) -> int | None`` (None: not one of its commands).
+ADMIN_MODULES = ("broker.cli_audit", "broker.cli_access")
+
+
+def _admin_modules() -> list[Any]:
+    return [importlib.import_module(name) for name in ADMIN_MODULES]
 
 
 def _password(given: str | None) -> str:
@@ -151,6 +164,11 @@ def run_admin(args: argparse.Namespace) -> int:
             print(f"password of {args.email} reset")
         elif args.action == "enroll-totp":
             print(accounts.enroll_totp(args.email))
+        else:
+            for module in _admin_modules():
+                status = module.run(args, storage, accounts)
+                if status is not None:
+                    return int(status)
     except ValueError as exc:
         print(f"lifeline-broker: {exc}", file=sys.stderr)
         return 2
