@@ -21,7 +21,9 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from broker.accounts import AccountLocked, Accounts, LoginResult
+from broker.audit import AuditLog
 from broker.config import BrokerConfig
+from broker.data_keys import DataKeys
 from broker.hub import Link, SessionHub
 from broker.permissions import PERMISSIONS
 from broker.ratelimit import RateLimiter
@@ -63,9 +65,11 @@ def load_signing_key(data_dir: Path) -> SigningKey:
     return key
 
 
-def open_storage(data_dir: Path) -> SqliteStorage:
+def open_storage(data_dir: Path, key_file: Path | None = None) -> SqliteStorage:
+    """The broker's database, with its data keys (made on first use)."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    return SqliteStorage(data_dir / "broker.sqlite3")
+    keys = DataKeys.load(data_dir, key_file)
+    return SqliteStorage(data_dir / "broker.sqlite3", keys)
 
 
 def _error(status: int, exc: LifelineError, **extra: Any) -> web.Response:
@@ -139,12 +143,30 @@ async def login(request: web.Request) -> web.Response:
         result = await asyncio.to_thread(accounts.login, email, password, totp)
     except AccountLocked as exc:
         log.info("login refused: %s is locked", email)
+        _audit_login(request, email, "login_failed", exc.code)
         return _error(423, exc, retry_after=round(exc.retry_after))
     except AuthenticationError as exc:
         log.info("login failed for %s from %s: %s", email, _peer_ip(request), exc.code)
+        _audit_login(request, email, "login_failed", exc.code)
         return _error(401 if exc.code != "password_change_required" else 403, exc)
     log.info("login ok for %s", result.technician.email)
+    _audit_login(request, email, "login_ok")
     return _signed_in(result)
+
+
+def _audit_login(request: web.Request, email: str, kind: str, reason: str = "") -> None:
+    """A sign-in attempt in the audit log; a failure that locked the account adds a
+    ``lockout``."""
+    hub = request.app[HUB]
+    tech = hub.storage.get_technician(email)
+    group = tech.group_name if tech is not None else ""
+    detail = {"reason": reason} if reason else {}
+    hub.audit.record(kind, technician=email[:320], group=group, ip=_peer_ip(request),
+                     detail=detail)  # fmt: skip
+    if reason and reason != "locked" and tech is not None and tech.locked_until > time.time():
+        until = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(tech.locked_until))
+        hub.audit.record("lockout", technician=email, group=group, ip=_peer_ip(request),
+                         detail={"until": until})  # fmt: skip
 
 
 def _signed_in(result: LoginResult) -> web.Response:
@@ -267,6 +289,10 @@ class Broker:
     _sweeper: asyncio.Task[None]
 
     @property
+    def audit(self) -> AuditLog:
+        return self.hub.audit
+
+    @property
     def url(self) -> str:
         host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(self.config.host, self.config.host)  # noqa: S104
         return f"https://[{host}]:{self.port}" if ":" in host else f"https://{host}:{self.port}"
@@ -286,11 +312,19 @@ async def _sweep(hub: SessionHub) -> None:
         ticks += 1
         if ticks % 60 == 0:
             hub.refresh_console_tokens()
+        if ticks % 3600 == 1:  # at start, then hourly: each group's retention
+            try:
+                purged = await asyncio.to_thread(hub.audit.purge)
+            except Exception:
+                log.exception("the audit log purge failed")
+            else:
+                if any(purged.values()):
+                    log.info("audit log purge: %s", purged)
 
 
 async def start_broker(config: BrokerConfig, *, hub_class: type[SessionHub] = SessionHub) -> Broker:
     """Starts serving; returns once the port is bound (port 0 picks a free one)."""
-    storage = open_storage(config.data_dir)
+    storage = open_storage(config.data_dir, config.data_key_file)
     if config.cert_file is not None and config.key_file is not None:
         certs = BrokerCertificates(config.cert_file, config.key_file)
     else:

@@ -33,6 +33,10 @@ class BrokerConfig:
     #: uses its own CA (clients then pin it by file or fingerprint).
     cert_file: Path | None = None
     key_file: Path | None = None
+    #: The key file that seals chat text and customer details in the database
+    #: (broker/data_keys.py); default: data-key.json in the data folder, unless
+    #: LIFELINE_DATA_KEY is set.
+    data_key_file: Path | None = None
 
     @property
     def url(self) -> str:

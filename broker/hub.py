@@ -19,10 +19,12 @@ from typing import Any
 from aiohttp import web
 
 from broker.accounts import Accounts
+from broker.audit import AuditLog
 from broker.config import BrokerConfig
+from broker.data_keys import DataKeys
 from broker.permissions import sign_policy
 from broker.ratelimit import RateLimiter
-from broker.storage import SessionEvent, SessionRow, Storage, Technician
+from broker.storage import SessionRow, Storage, Technician
 from common.crypto import SigningKey, verify_resume_proof
 from common.crypto.code import MIN_NAMEPLATE_DIGITS, is_nameplate
 from common.errors import (
@@ -139,6 +141,11 @@ class SessionHub:
         self.sessions: dict[str, LiveSession] = {}
         self.links: set[Link] = set()
         self.claim_limiter = RateLimiter(config.claims_per_minute)
+        #: Where every session's events and the broker's own go (sealed at rest).
+        keys = getattr(storage, "keys", None)
+        if not isinstance(keys, DataKeys):
+            keys = DataKeys.load(config.data_dir, config.data_key_file)
+        self.audit = AuditLog(storage, keys)
         self._loop = asyncio.get_running_loop()
 
     # ---- start and stop ------------------------------------------------------------
@@ -292,6 +299,7 @@ class SessionHub:
         live = self.sessions.get(row.session_id) if row else None
         if live is None or live.row.state != "waiting" or live.row.expires_at < time.time():
             log.info("claim of an unknown nameplate from %s", link.ip)
+            self.audit.record("code_claim", ip=link.ip, detail={"result": "unknown code"})
             raise CodeNotFound()
         live.row.customer = _customer(msg.get("customer"))
         self.storage.update_session(live.session_id, customer=live.row.customer)
@@ -299,6 +307,10 @@ class SessionHub:
         link.session = live
         console = live.links["console"]
         assert console is not None and console.technician is not None
+        self.audit.record(
+            "code_claim", session_id=live.session_id, technician=console.technician.email,
+            group=console.technician.group_name, ip=link.ip, detail={"result": "claimed"},
+        )  # fmt: skip
         await link.send(
             {
                 "t": "claimed",
@@ -420,15 +432,11 @@ class SessionHub:
             live.session_id, state="paired", policy=policy, paired_at=live.row.paired_at
         )
         log.info("session %s paired", live.session_id)
-        self.storage.add_session_event(
-            SessionEvent(
-                live.session_id,
-                tech.email,
-                live.row.paired_at,
-                "session_start",
-                {k: v for k, v in live.row.customer.items() if k in ("name", "host", "os")},
-            )
-        )
+        self.audit.record(
+            "session_start", session_id=live.session_id, technician=tech.email,
+            group=tech.group_name, ip=applet.ip, at=live.row.paired_at,
+            detail=dict(live.row.customer),
+        )  # fmt: skip
         peers = {
             "console": {**live.row.customer, "role": "applet"},
             "applet": {"role": "console", "name": tech.name},
@@ -465,9 +473,10 @@ class SessionHub:
         if live.events > MAX_EVENTS_PER_SESSION:
             raise BrokerError("This session's log is full.", code="log_full")
         assert link.technician is not None
-        self.storage.add_session_event(
-            SessionEvent(live.session_id, link.technician.email, time.time(), kind, detail)
-        )
+        self.audit.record(
+            kind, session_id=live.session_id, technician=link.technician.email,
+            group=link.technician.group_name, detail=detail,
+        )  # fmt: skip
 
     # ---- resuming ------------------------------------------------------------------
 
@@ -569,6 +578,12 @@ class SessionHub:
             return
         if live.links.get(link.role) is link:
             live.links[link.role] = None
+        if live.paired:
+            self.audit.record(
+                "disconnect", session_id=live.session_id, technician=live.row.technician or "",
+                group=live.row.group_name or "", ip=link.ip,
+                detail={"who": _WHO[link.role]},
+            )  # fmt: skip
         if live.row.state in ("waiting", "queued"):
             await self.close_session(live, "ended", by=link.role)
             return
@@ -598,15 +613,11 @@ class SessionHub:
             live.timer = None
         was_queued = live.row.state == "queued"
         if live.paired and live.row.technician:
-            self.storage.add_session_event(
-                SessionEvent(
-                    live.session_id,
-                    live.row.technician,
-                    time.time(),
-                    "session_end",
-                    {"reason": reason, **({"by": _WHO[by]} if by else {})},
-                )
-            )
+            self.audit.record(
+                "session_end", session_id=live.session_id, technician=live.row.technician,
+                group=live.row.group_name or "",
+                detail={"reason": reason, **({"by": _WHO[by]} if by else {})},
+            )  # fmt: skip
         self.storage.delete_session(live.session_id)
         message = CLOSE_MESSAGES.get(reason, "The session has ended.")
         if reason == "ended" and by:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -183,6 +184,26 @@ class SessionEvent:
     #: AES-256-GCM under the data key ``key_id`` (broker/audit.py); None when none.
     sealed: bytes | None = None
     key_id: str = ""
+    #: The row's number (0 until stored).
+    id: int = 0
+
+
+@dataclass
+class WebhookDelivery:
+    """One session's details waiting to be posted (or posted) to a group's URL; the
+    body is sealed like the audit log's text."""
+
+    session_id: str
+    group_name: str
+    url: str
+    sealed: bytes
+    key_id: str
+    created_at: float
+    next_at: float
+    attempts: int = 0
+    last_error: str = ""
+    delivered_at: float | None = None
+    id: int = 0
 
 
 class Storage(Protocol):
@@ -217,11 +238,28 @@ class Storage(Protocol):
     # session events
     def add_session_event(self, event: SessionEvent) -> None: ...
     def list_session_events(self, session_id: str) -> list[SessionEvent]: ...
+    def find_events(self, *, limit: int | None = None, **where: Any) -> list[SessionEvent]: ...
+    def delete_events(self, **where: Any) -> int: ...
+    def count_events(self) -> int: ...
+    def reseal(self, reseal: Callable[[bytes, bytes], bytes]) -> int: ...
+
+    # webhooks
+    def add_webhook(self, delivery: WebhookDelivery) -> int: ...
+    def due_webhooks(self, now: float) -> list[WebhookDelivery]: ...
+    def list_webhooks(self, *, undelivered: bool = False) -> list[WebhookDelivery]: ...
+    def update_webhook(self, delivery_id: int, **changes: Any) -> None: ...
+    def delete_webhooks(
+        self, *, session_id: str | None = None, before: float | None = None,
+        group: str | None = None,
+    ) -> int: ...  # fmt: skip
+
+    # backups
+    def backup(self, path: Path) -> None: ...
 
 
 T = TypeVar("T")
 _GROUP_JSON = ("permissions", "settings")
-_EVENT_COLUMNS = "session_id, technician, at, kind, detail, group_name, ip, sealed, key_id"
+_EVENT_COLUMNS = "session_id, technician, at, kind, detail, group_name, ip, sealed, key_id, id"
 _TECH_JSON = ("allowed_networks",)
 
 
@@ -237,10 +275,33 @@ def _row_to(cls: type[T], row: sqlite3.Row, *, json_fields: tuple[str, ...] = ()
     return cls(**kwargs)
 
 
-class SqliteStorage:
-    """Storage in one SQLite file (WAL mode). Thread-safe through one lock."""
+class Sealer(Protocol):
+    """Seals values at rest (:class:`broker.data_keys.DataKeys`)."""
 
-    def __init__(self, path: Path | str) -> None:
+    current: str
+
+    def seal(self, plaintext: bytes, context: bytes) -> bytes: ...
+    def open(self, sealed: bytes, context: bytes) -> bytes: ...
+
+
+#: Where each sealed column's context comes from (a value moved elsewhere won't open).
+CUSTOMER_CONTEXT = b"sessions.customer"
+TOTP_CONTEXT = b"technicians.totp_secret"
+WEBHOOK_CONTEXT = b"webhook_outbox"
+
+
+def event_context(kind: str) -> bytes:
+    return f"session_events|{kind}".encode()
+
+
+class SqliteStorage:
+    """Storage in one SQLite file (WAL mode). Thread-safe through one lock.
+
+    With ``keys``, the customer's details of live sessions and TOTP secrets are sealed
+    in the file (the audit log seals its own text, broker/audit.py)."""
+
+    def __init__(self, path: Path | str, keys: Sealer | None = None) -> None:
+        self.keys = keys
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._db.row_factory = sqlite3.Row
         self._lock = threading.Lock()
@@ -274,6 +335,30 @@ class SqliteStorage:
         with self._lock:
             return self._db.execute(sql, params).fetchall()
 
+    def _seal_column(self, value: Any, context: bytes) -> Any:
+        """A value for a sealed column: sealed when there are keys, else as it is."""
+        if value is None or self.keys is None:
+            return value
+        text = value if isinstance(value, str) else json.dumps(value)
+        return self.keys.seal(text.encode(), context)
+
+    def _open_column(self, value: Any, context: bytes) -> Any:
+        if isinstance(value, bytes):
+            if self.keys is None:
+                raise ValueError("a sealed value needs the broker's data key")
+            return self.keys.open(value, context).decode()
+        return value
+
+    def _session(self, row: sqlite3.Row) -> SessionRow:
+        session = _row_to(SessionRow, row)
+        session.customer = json.loads(self._open_column(row["customer"], CUSTOMER_CONTEXT))
+        return session
+
+    def _technician(self, row: sqlite3.Row) -> Technician:
+        tech = _row_to(Technician, row, json_fields=_TECH_JSON)
+        tech.totp_secret = self._open_column(row["totp_secret"], TOTP_CONTEXT)
+        return tech
+
     def _update(self, table: str, key: str, value: str, changes: dict[str, Any]) -> None:
         allowed = {
             "technicians": Technician,
@@ -283,6 +368,10 @@ class SqliteStorage:
         bad = set(changes) - names
         if bad:
             raise ValueError(f"unknown columns {sorted(bad)}")
+        if table == "sessions" and "customer" in changes:
+            changes["customer"] = self._seal_column(changes["customer"], CUSTOMER_CONTEXT)
+        if table == "technicians" and "totp_secret" in changes:
+            changes["totp_secret"] = self._seal_column(changes["totp_secret"], TOTP_CONTEXT)
         values = [json.dumps(v) if isinstance(v, dict | list) else v for v in changes.values()]
         assignments = ", ".join(f"{name} = ?" for name in changes)
         self._exec(f"UPDATE {table} SET {assignments} WHERE {key} = ?", (*values, value))  # noqa: S608
@@ -325,16 +414,13 @@ class SqliteStorage:
 
     def get_technician(self, email: str) -> Technician | None:
         rows = self._exec("SELECT * FROM technicians WHERE email = ?", (email,))
-        return _row_to(Technician, rows[0], json_fields=_TECH_JSON) if rows else None
+        return self._technician(rows[0]) if rows else None
 
     def update_technician(self, email: str, **changes: Any) -> None:
         self._update("technicians", "email", email, changes)
 
     def list_technicians(self) -> list[Technician]:
-        return [
-            _row_to(Technician, r, json_fields=_TECH_JSON)
-            for r in self._exec("SELECT * FROM technicians ORDER BY email")
-        ]
+        return [self._technician(r) for r in self._exec("SELECT * FROM technicians ORDER BY email")]
 
     # tokens
     def add_token(self, token: AuthToken) -> None:
@@ -368,7 +454,7 @@ class SqliteStorage:
                 row.group_name,
                 row.queue_technician,
                 row.queue_group,
-                json.dumps(row.customer),
+                self._seal_column(json.dumps(row.customer), CUSTOMER_CONTEXT),
                 row.created_at,
                 row.expires_at,
                 row.node,
@@ -377,11 +463,11 @@ class SqliteStorage:
 
     def get_session(self, session_id: str) -> SessionRow | None:
         rows = self._exec("SELECT * FROM sessions WHERE session_id = ?", (session_id,))
-        return _row_to(SessionRow, rows[0], json_fields=("customer",)) if rows else None
+        return self._session(rows[0]) if rows else None
 
     def find_by_nameplate(self, nameplate: str) -> SessionRow | None:
         rows = self._exec("SELECT * FROM sessions WHERE nameplate = ?", (nameplate,))
-        return _row_to(SessionRow, rows[0], json_fields=("customer",)) if rows else None
+        return self._session(rows[0]) if rows else None
 
     def update_session(self, session_id: str, **changes: Any) -> None:
         self._update("sessions", "session_id", session_id, changes)
@@ -396,7 +482,7 @@ class SqliteStorage:
             rows = self._exec(
                 "SELECT * FROM sessions WHERE state = ? ORDER BY created_at", (state,)
             )
-        return [_row_to(SessionRow, r, json_fields=("customer",)) for r in rows]
+        return [self._session(r) for r in rows]
 
     def nameplates_in_use(self) -> set[str]:
         rows = self._exec("SELECT nameplate FROM sessions WHERE nameplate IS NOT NULL")
@@ -417,3 +503,156 @@ class SqliteStorage:
             (session_id,),
         )
         return [_row_to(SessionEvent, r, json_fields=("detail",)) for r in rows]
+
+    def _event_filter(
+        self,
+        *,
+        technician: str | None = None,
+        session_id: str | None = None,
+        group: str | None = None,
+        kinds: list[str] | None = None,
+        since: float | None = None,
+        until: float | None = None,
+    ) -> tuple[str, tuple[Any, ...]]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        for column, value in (("technician", technician), ("session_id", session_id),
+                              ("group_name", group)):  # fmt: skip
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                params.append(value)
+        if kinds:
+            clauses.append(f"kind IN ({', '.join('?' * len(kinds))})")
+            params.extend(kinds)
+        if since is not None:
+            clauses.append("at >= ?")
+            params.append(since)
+        if until is not None:
+            clauses.append("at < ?")
+            params.append(until)
+        return (" WHERE " + " AND ".join(clauses) if clauses else ""), tuple(params)
+
+    def find_events(self, *, limit: int | None = None, **where: Any) -> list[SessionEvent]:
+        """Events matching every filter given (``technician``, ``session_id``, ``group``,
+        ``kinds``, ``since``, ``until``), oldest first."""
+        sql, params = self._event_filter(**where)
+        tail = f" LIMIT {int(limit)}" if limit is not None else ""
+        rows = self._exec(
+            f"SELECT {_EVENT_COLUMNS} FROM session_events{sql} ORDER BY at, id{tail}",  # noqa: S608
+            params,
+        )
+        return [_row_to(SessionEvent, r, json_fields=("detail",)) for r in rows]
+
+    def delete_events(self, **where: Any) -> int:
+        """Deletes the events matching every filter given; returns how many."""
+        sql, params = self._event_filter(**where)
+        if not sql:
+            raise ValueError("refusing to delete every event without a filter")
+        with self._lock:
+            return self._db.execute(f"DELETE FROM session_events{sql}", params).rowcount  # noqa: S608
+
+    def count_events(self) -> int:
+        return int(self._exec("SELECT COUNT(*) AS n FROM session_events")[0]["n"])
+
+    def reseal(self, reseal: Callable[[bytes, bytes], bytes]) -> int:
+        """Seals every sealed value again (a data key rotation), in one transaction:
+        ``reseal(sealed, context)`` returns the value sealed anew. Returns how many."""
+        columns = (
+            ("session_events", "sealed", "kind"),
+            ("webhook_outbox", "sealed", None),
+            ("sessions", "customer", None),
+            ("technicians", "totp_secret", None),
+        )
+        contexts = {"webhook_outbox": WEBHOOK_CONTEXT, "sessions": CUSTOMER_CONTEXT,
+                    "technicians": TOTP_CONTEXT}  # fmt: skip
+        count = 0
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                for table, column, kind in columns:
+                    extra = f", {kind}" if kind else ""
+                    rows = self._db.execute(
+                        f"SELECT rowid, {column}{extra} FROM {table} "  # noqa: S608
+                        f"WHERE typeof({column}) = 'blob'"
+                    ).fetchall()
+                    for row in rows:
+                        context = event_context(row[kind]) if kind else contexts[table]
+                        value = reseal(row[column], context)
+                        key = (
+                            ", key_id = ?" if table in ("session_events", "webhook_outbox") else ""
+                        )
+                        params = (value, value.partition(b":")[0].decode()) if key else (value,)
+                        self._db.execute(
+                            f"UPDATE {table} SET {column} = ?{key} WHERE rowid = ?",  # noqa: S608
+                            (*params, row["rowid"]),
+                        )
+                        count += 1
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return count
+
+    # webhooks
+    def add_webhook(self, delivery: WebhookDelivery) -> int:
+        with self._lock:
+            cursor = self._db.execute(
+                "INSERT INTO webhook_outbox(session_id, group_name, url, sealed, key_id, "
+                "created_at, next_at) VALUES(?, ?, ?, ?, ?, ?, ?)",
+                (delivery.session_id, delivery.group_name, delivery.url, delivery.sealed,
+                 delivery.key_id, delivery.created_at, delivery.next_at),
+            )  # fmt: skip
+            return int(cursor.lastrowid or 0)
+
+    def due_webhooks(self, now: float) -> list[WebhookDelivery]:
+        rows = self._exec(
+            "SELECT * FROM webhook_outbox WHERE delivered_at IS NULL AND next_at <= ? "
+            "ORDER BY next_at",
+            (now,),
+        )
+        return [_row_to(WebhookDelivery, r) for r in rows]
+
+    def list_webhooks(self, *, undelivered: bool = False) -> list[WebhookDelivery]:
+        where = " WHERE delivered_at IS NULL" if undelivered else ""
+        rows = self._exec(f"SELECT * FROM webhook_outbox{where} ORDER BY id")  # noqa: S608
+        return [_row_to(WebhookDelivery, r) for r in rows]
+
+    def update_webhook(self, delivery_id: int, **changes: Any) -> None:
+        names = {f.name for f in fields(WebhookDelivery)} - {"id"}
+        if set(changes) - names:
+            raise ValueError(f"unknown columns {sorted(set(changes) - names)}")
+        assignments = ", ".join(f"{name} = ?" for name in changes)
+        self._exec(
+            f"UPDATE webhook_outbox SET {assignments} WHERE id = ?",  # noqa: S608
+            (*changes.values(), delivery_id),
+        )
+
+    def delete_webhooks(self, *, session_id: str | None = None, before: float | None = None,
+                        group: str | None = None) -> int:  # fmt: skip
+        clauses: list[str] = []
+        params: list[Any] = []
+        if session_id is not None:
+            clauses.append("session_id = ?")
+            params.append(session_id)
+        if before is not None:
+            clauses.append("created_at < ?")
+            params.append(before)
+        if group is not None:
+            clauses.append("group_name = ?")
+            params.append(group)
+        if not clauses:
+            raise ValueError("refusing to delete every delivery without a filter")
+        with self._lock:
+            sql = "DELETE FROM webhook_outbox WHERE " + " AND ".join(clauses)  # noqa: S608
+            return self._db.execute(sql, tuple(params)).rowcount
+
+    # backups
+    def backup(self, path: Path) -> None:
+        """A consistent copy of the whole database at ``path`` (SQLite's online backup:
+        the broker keeps running)."""
+        target = sqlite3.connect(str(path))
+        try:
+            with self._lock:
+                self._db.backup(target)
+        finally:
+            target.close()

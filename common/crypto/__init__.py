@@ -7,6 +7,7 @@ from common.crypto.aead import RecordCipher
 from common.crypto.code import SessionCode
 from common.crypto.handshake import CommittedExchange, PakeExchange, SharedSecret
 from common.crypto.keys import SessionKeys, derive_key, key_id, recording_cipher
+from common.crypto.sealing import SealError, data_key_id, seal, unseal
 from common.crypto.signing import (
     SigningKey,
     verify_resume_proof,
@@ -17,13 +18,17 @@ __all__ = [
     "CommittedExchange",
     "PakeExchange",
     "RecordCipher",
+    "SealError",
     "SessionCode",
     "SessionKeys",
     "SharedSecret",
     "SigningKey",
+    "data_key_id",
     "derive_key",
     "key_id",
     "recording_cipher",
+    "seal",
+    "unseal",
     "verify_resume_proof",
     "verify_signed",
 ]

@@ -188,7 +188,7 @@ async def test_browse_upload_and_download_with_matching_hashes(pair: Pair, broke
     async with asyncio.timeout(5):
         while True:
             logged = [
-                e.detail for e in broker.storage.list_session_events(session_id)
+                broker.audit.open(e) for e in broker.storage.list_session_events(session_id)
                 if e.kind == "file_transfer"
             ]  # fmt: skip
             if len(logged) == 2 * len(NAMES):
@@ -342,7 +342,7 @@ async def test_new_folder_rename_delete_are_logged(pair: Pair, broker: Broker) -
     assert session_id is not None
     async with asyncio.timeout(5):
         while len(changes := [
-            e.detail["change"] for e in broker.storage.list_session_events(session_id)
+            broker.audit.open(e)["change"] for e in broker.storage.list_session_events(session_id)
             if e.kind == "file_change"
         ]) < 3:  # fmt: skip
             await asyncio.sleep(0.05)

@@ -78,7 +78,7 @@ async def test_a_recorded_session_converts_to_what_was_on_screen(
 
                 def logged() -> list[tuple[str, dict[str, str]]]:
                     return [
-                        (e.kind, e.detail)
+                        (e.kind, broker.audit.open(e))
                         for e in broker.storage.list_session_events(session_id)
                         if e.kind.startswith("recording")
                     ]

@@ -162,12 +162,15 @@ async def test_the_broker_keeps_the_sessions_log(
     assert session_id is not None
 
     def logged() -> list[tuple[str, dict[str, str]]]:
-        return [(e.kind, e.detail) for e in broker.storage.list_session_events(session_id)]
+        return [
+            (e.kind, broker.audit.open(e)) for e in broker.storage.list_session_events(session_id)
+        ]
 
     async with asyncio.timeout(5):
         while not logged() or logged()[-1][0] != "session_end":
             await asyncio.sleep(0.05)
     assert logged() == [
+        ("code_claim", {"result": "claimed"}),
         ("session_start", {"name": "Bob", "host": "bob-pc"}),
         ("chat", {"by": "technician", "text": "Hello Bob"}),
         ("chat", {"by": "customer", "text": "Hi!"}),
@@ -185,3 +188,8 @@ async def test_the_broker_keeps_the_sessions_log(
     assert {e.technician for e in broker.storage.list_session_events(session_id)} == {
         "alice@example.test"
     }
+    # Chat, notes and the customer's details are sealed: the database files alone
+    # (with the write-ahead log) hold none of them.
+    raw = b"".join(p.read_bytes() for p in broker.config.data_dir.glob("broker.sqlite3*"))
+    for secret in ("Hello Bob", "Hi!", "Reinstalled the printer", "bob-pc"):
+        assert secret.encode() not in raw, secret
