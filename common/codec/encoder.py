@@ -14,7 +14,7 @@ from numpy.typing import NDArray
 from common.codec.damage import TILE, Box, TileDamage, covering_boxes
 from common.codec.frame_words import BgraFrame, FrameWords, Words, opaque, pixels_u32
 from common.codec.h264 import CRF
-from common.codec.palette import colour_bytes, colour_lookup, find_palette, pack_indices
+from common.codec.palette import Palettes, colour_bytes, distinct_colours, pack_indices
 from common.codec.scroll import RowHashes, Scroll, find_scroll
 from common.codec.video_regions import VideoPicture, VideoRegions
 from common.codec.wire_format import (
@@ -38,8 +38,8 @@ SPLIT_BODY = 8 * 1024 * 1024
 #: Scroll detection runs only when at least this many tiles changed.
 SCROLL_MIN_TILES = 4
 
-#: A rectangle's distinct colours and each pixel's index, or None above 256 colours.
-Palette = tuple[NDArray[np.uint32], NDArray[np.uint8]] | None
+#: A rectangle's sorted distinct colours, or None above 256.
+Colours = NDArray[np.uint32] | None
 
 
 @dataclass(slots=True)
@@ -88,7 +88,7 @@ class ScreenEncoder:
         #: Row hashes of the last frame sent, valid while it is the reference.
         self._hashes: RowHashes | None = None
         self._stream = CompressionStream()
-        self._lookup = colour_lookup()
+        self._palettes = Palettes()
         self._seq = 0
         self.stats = EncoderStats()
 
@@ -157,7 +157,7 @@ class ScreenEncoder:
         lossless refreshes; brings the reference up to date."""
         assert self._damage is not None and self._reference is not None
         reference, video = self._reference, self._video
-        rectangles = _Rectangles(self._damage, frame, self._lookup, tighten=not keyframe)
+        rectangles = _Rectangles(self._damage, frame, tighten=not keyframe)
         pictures: list[VideoPicture] = []
         if video is None:
             boxes = rectangles.outside(None)
@@ -169,7 +169,7 @@ class ScreenEncoder:
             reference[y0:y1, x0:x1] = frame[y0:y1, x0:x1]
         for box in boxes:
             x0, y0, x1, y1 = box
-            records.append(self._pixel_record(frame, box, rectangles.palette(box)))
+            records.append(self._pixel_record(frame, box, rectangles))
             reference[y0:y1, x0:x1] = frame[y0:y1, x0:x1]
             if video is not None:
                 video.painted_exactly(box)
@@ -178,7 +178,7 @@ class ScreenEncoder:
             if refresh is not None:
                 # The reference already holds these pixels: nothing there changed.
                 for box in rectangles.covering(refresh):
-                    records.append(self._pixel_record(frame, box, rectangles.palette(box)))
+                    records.append(self._pixel_record(frame, box, rectangles))
                     video.painted_exactly(box)
                     self.stats.refresh_records += 1
             video.end_update()
@@ -193,7 +193,7 @@ class ScreenEncoder:
         video.observe(frame, damaged)
         inside = video.mask()
         boxes = rectangles.outside(inside)
-        counts = [(box, _colour_count(rectangles.palette(box))) for box in boxes]
+        counts = [(box, _colour_count(rectangles.colours(box))) for box in boxes]
         candidates = video.candidates(frame, damaged, counts)
         if candidates.any():
             video.plan(candidates)
@@ -237,18 +237,19 @@ class ScreenEncoder:
         damage.compare_moved(current, reference, box, scroll.y)
         return None
 
-    def _pixel_record(self, frame: BgraFrame, box: Box, palette: Palette) -> bytes:
+    def _pixel_record(self, frame: BgraFrame, box: Box, rectangles: _Rectangles) -> bytes:
         x0, y0, x1, y1 = box
         width, height = x1 - x0, y1 - y0
         header = (x0, y0, width, height)
-        if palette is not None:
-            colours, indices = palette
+        colours = rectangles.colours(box)
+        if colours is not None:
             if colours.size == 1:
                 self.stats.fill_records += 1
                 return RECORD_HEADER.pack(RectType.FILL, *header) + colour_bytes(colours)
-            bits = palette_bits(colours.size)
+            palette, indices = self._palettes.index(colours, rectangles.opaque(box))
+            bits = palette_bits(palette.size)
             payload = (
-                bytes((colours.size - 1,)) + colour_bytes(colours) + pack_indices(indices, bits)
+                bytes((palette.size - 1,)) + colour_bytes(palette) + pack_indices(indices, bits)
             )
             if len(payload) < BYTES_PER_PIXEL * width * height:
                 self.stats.palette_records += 1
@@ -297,22 +298,15 @@ class ScreenEncoder:
 
 
 class _Rectangles:
-    """The lossless rectangles of one update, each palette found once however often the
-    video regions change the plan."""
+    """The lossless rectangles of one update, each one's colours found once however often
+    the video regions change the plan."""
 
-    def __init__(
-        self,
-        damage: TileDamage,
-        frame: BgraFrame,
-        lookup: NDArray[np.uint8],
-        *,
-        tighten: bool,
-    ) -> None:
+    def __init__(self, damage: TileDamage, frame: BgraFrame, *, tighten: bool) -> None:
         self.damage = damage
         self._pixels = pixels_u32(frame)
         self._tighten = tighten
-        self._palettes: dict[Box, Palette] = {}
-        self._lookup = lookup
+        self._opaque: dict[Box, NDArray[np.uint32]] = {}
+        self._colours: dict[Box, Colours] = {}
 
     def outside(self, inside: NDArray[np.bool_] | None) -> list[Box]:
         """Rectangles covering the damaged tiles that are not `inside` a video region."""
@@ -323,15 +317,21 @@ class _Rectangles:
         """Whole-tile rectangles covering `tiles`, damaged or not."""
         return self.damage.damaged_boxes(tighten=False, tiles=tiles)
 
-    def palette(self, box: Box) -> Palette:
-        if box not in self._palettes:
+    def opaque(self, box: Box) -> NDArray[np.uint32]:
+        """The box's pixels with the alpha byte cleared."""
+        if box not in self._opaque:
             x0, y0, x1, y1 = box
-            self._palettes[box] = find_palette(opaque(self._pixels[y0:y1, x0:x1]), self._lookup)
-        return self._palettes[box]
+            self._opaque[box] = opaque(self._pixels[y0:y1, x0:x1])
+        return self._opaque[box]
+
+    def colours(self, box: Box) -> Colours:
+        if box not in self._colours:
+            self._colours[box] = distinct_colours(self.opaque(box))
+        return self._colours[box]
 
 
-def _colour_count(palette: Palette) -> int | None:
-    return None if palette is None else int(palette[0].size)
+def _colour_count(colours: Colours) -> int | None:
+    return None if colours is None else int(colours.size)
 
 
 def _copy_record(scroll: Scroll) -> bytes:

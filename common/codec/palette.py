@@ -1,5 +1,14 @@
 """Palettes and bit-packed colour indices, the biggest single win on screen content.
 
+A rectangle of a few colours (at most `OWN_PALETTE_COLOURS`) gets a palette of its own,
+sorted, so its indices pack into 1, 2 or 4 bits. A rectangle of more colours takes 8 bits
+an index whatever its palette, so it uses one of a few **stable tables** instead
+(`Palettes`): colours keep their index from rectangle to rectangle and from update to
+update, so the same glyph on the same background gives the same index bytes everywhere,
+and the zstd stream finds it again. With a palette of its own per rectangle, the indices
+of a glyph change with the rectangle's other colours, and antialiased text compresses
+worse than RAW pixels.
+
 Indices are packed most significant bits first, each row starting on a byte boundary
 (the padding bits of a row's last byte are zero when sent and ignored when read).
 """
@@ -12,39 +21,96 @@ from numpy.typing import NDArray
 from common.codec.wire_format import packed_row_bytes
 
 MAX_COLOURS = 256
+#: Up to this many colours (4-bit indices) a rectangle gets a palette of its own.
+OWN_PALETTE_COLOURS = 16
+#: Stable tables kept at once (at most 8: one bit each in a byte per colour).
+TABLES = 4
+
+_NO_COLOURS = np.zeros(0, np.uint32)
 
 
-def colour_lookup() -> NDArray[np.uint8]:
-    """A scratch table for `find_palette`, one byte per 24-bit colour (16 MiB of address
-    space; only the pages of colours actually seen are ever touched)."""
+def _per_colour() -> NDArray[np.uint8]:
+    """One byte per 24-bit colour: 16 MiB of address space, of which only the pages of
+    colours actually seen are ever touched. Indexing a rectangle through it is one gather
+    (its old entries never matter), about 2× faster than a binary search per pixel."""
     return np.zeros(1 << 24, np.uint8)
 
 
-def find_palette(
-    pixels: NDArray[np.uint32],
-    lookup: NDArray[np.uint8] | None = None,
-) -> tuple[NDArray[np.uint32], NDArray[np.uint8]] | None:
-    """The sorted distinct colours of `pixels` (alpha already cleared) and each pixel's
-    index into them, or None when there are more than MAX_COLOURS.
-
-    With a `lookup` table (from `colour_lookup`, reused from call to call: its old
-    entries never matter) the indices are one gather instead of a binary search per
-    pixel, about 10× faster on 128×128 rectangles.
-    """
+def distinct_colours(pixels: NDArray[np.uint32]) -> NDArray[np.uint32] | None:
+    """The sorted distinct colours of `pixels` (alpha already cleared), or None when
+    there are more than MAX_COLOURS."""
     ordered = np.sort(pixels, axis=None)
     distinct = np.empty(ordered.size, np.bool_)
     distinct[0] = True
     np.not_equal(ordered[1:], ordered[:-1], out=distinct[1:])
     colours = ordered[distinct]
-    if colours.size > MAX_COLOURS:
-        return None
-    if colours.size == 1:
-        return colours, np.zeros(pixels.shape, np.uint8)
-    if lookup is None:
-        return colours, np.searchsorted(colours, pixels).astype(np.uint8)
-    lookup[colours] = np.arange(colours.size, dtype=np.uint8)
-    indices: NDArray[np.uint8] = lookup[pixels]
-    return colours, indices
+    return None if colours.size > MAX_COLOURS else colours
+
+
+class Palettes:
+    """Each rectangle's palette and indices: its own palette up to OWN_PALETTE_COLOURS
+    colours, else a stable table holding all its colours.
+
+    The tables (at most TABLES, each at most MAX_COLOURS colours) only ever grow at the
+    end, so a colour keeps its index in a table until the table is dropped: the least
+    recently used one goes when a rectangle's colours fit in none. Any table is valid
+    at any time (each PALETTE record carries its palette), so keyframes need not reset
+    them.
+    """
+
+    def __init__(self) -> None:
+        self._lookup = _per_colour()
+        #: Which table's indices `_lookup` holds (-1: none, or a rectangle's own).
+        self._indexed = -1
+        #: Bit k of a colour's byte: the colour is in table k.
+        self._member = _per_colour()
+        self._tables: list[NDArray[np.uint32]] = [_NO_COLOURS] * TABLES
+        #: Table numbers, most recently used first.
+        self._recent = list(range(TABLES))
+
+    def index(
+        self, colours: NDArray[np.uint32], pixels: NDArray[np.uint32]
+    ) -> tuple[NDArray[np.uint32], NDArray[np.uint8]]:
+        """The palette for `pixels` (alpha cleared), whose sorted distinct colours are
+        `colours` (2 … MAX_COLOURS of them), and each pixel's index into it."""
+        if colours.size <= OWN_PALETTE_COLOURS:
+            self._indexed = -1
+            self._lookup[colours] = np.arange(colours.size, dtype=np.uint8)
+            return colours, self._lookup[pixels]
+        table = self._table_for(colours)
+        self._recent.remove(table)
+        self._recent.insert(0, table)
+        palette = self._tables[table]
+        if self._indexed != table:
+            self._lookup[palette] = np.arange(palette.size, dtype=np.uint8)
+            self._indexed = table
+        indices: NDArray[np.uint8] = self._lookup[pixels]
+        return palette, indices
+
+    def _table_for(self, colours: NDArray[np.uint32]) -> int:
+        """A table holding all of `colours`, grown or started if need be."""
+        member = self._member[colours]
+        holding = int(np.bitwise_and.reduce(member))
+        for table in self._recent:
+            if holding >> table & 1:
+                return table
+        for table in self._recent:
+            missing = colours[(member >> table) & 1 == 0]
+            if self._tables[table].size + missing.size <= MAX_COLOURS:
+                self._extend(table, missing)
+                return table
+        table = self._recent[-1]
+        self._member[self._tables[table]] &= np.uint8(~(1 << table) & 0xFF)
+        self._tables[table] = _NO_COLOURS
+        self._extend(table, colours)
+        return table
+
+    def _extend(self, table: int, colours: NDArray[np.uint32]) -> None:
+        start = self._tables[table].size
+        self._tables[table] = np.concatenate((self._tables[table], colours))
+        self._member[colours] |= np.uint8(1 << table)
+        if self._indexed == table:
+            self._lookup[colours] = np.arange(start, start + colours.size, dtype=np.uint8)
 
 
 def colour_bytes(colours: NDArray[np.uint32]) -> bytes:
