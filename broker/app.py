@@ -11,6 +11,7 @@ GET  /v1/ws            the broker protocol (docs/protocol.md)
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -299,6 +300,10 @@ class Broker:
 
     async def stop(self) -> None:
         self._sweeper.cancel()
+        if self.hub.webhook_task is not None:
+            self.hub.webhook_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.hub.webhook_task
         await self.hub.shutdown()
         await self.runner.cleanup()
         self.storage.close()
@@ -351,4 +356,5 @@ async def start_broker(config: BrokerConfig, *, hub_class: type[SessionHub] = Se
     await site.start()
     port = int(runner.addresses[0][1]) if runner.addresses else config.port
     sweeper = asyncio.get_running_loop().create_task(_sweep(hub))
+    hub.webhook_task = asyncio.get_running_loop().create_task(hub.webhooks.run())
     return Broker(config, storage, accounts, certs, signer, runner, hub, port, sweeper)

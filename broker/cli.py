@@ -50,8 +50,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--data", type=Path, default=default_data_dir(), help="data folder (default: %(default)s)"
     )
     # --data is accepted before or after the command ("serve --data DIR").
+    parser.add_argument(
+        "--data-key-file",
+        type=Path,
+        help="the key file that seals stored text (default: data-key.json in the data "
+        "folder, or LIFELINE_DATA_KEY)",
+    )
     data = argparse.ArgumentParser(add_help=False)
     data.add_argument("--data", type=Path, default=argparse.SUPPRESS, help="data folder")
+    data.add_argument(
+        "--data-key-file", type=Path, default=argparse.SUPPRESS, help="the data key file"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="run the broker", parents=[data])
@@ -128,7 +137,7 @@ def _password(given: str | None) -> str:
 
 
 def run_admin(args: argparse.Namespace) -> int:
-    storage = open_storage(args.data)
+    storage = open_storage(args.data, args.data_key_file)
     accounts = Accounts(storage, BrokerConfig(data_dir=args.data))
     try:
         if args.action == "add-group":
@@ -234,6 +243,7 @@ def main(argv: list[str] | None = None) -> int:
         nameplate_ttl=args.code_ttl,
         cert_file=args.cert,
         key_file=args.key,
+        data_key_file=args.data_key_file,
     )
     if (args.cert is None) != (args.key is None):
         print("lifeline-broker: --cert and --key go together", file=sys.stderr)

@@ -37,6 +37,8 @@ class BrokerConfig:
     #: (broker/data_keys.py); default: data-key.json in the data folder, unless
     #: LIFELINE_DATA_KEY is set.
     data_key_file: Path | None = None
+    #: Seconds between attempts to post a session's details to a group's webhook.
+    webhook_backoff: tuple[float, ...] = (5.0, 30.0, 120.0, 600.0, 3600.0, 6 * 3600.0)
 
     @property
     def url(self) -> str:

@@ -25,6 +25,7 @@ from broker.data_keys import DataKeys
 from broker.permissions import sign_policy
 from broker.ratelimit import RateLimiter
 from broker.storage import SessionRow, Storage, Technician
+from broker.webhook import Webhooks
 from common.crypto import SigningKey, verify_resume_proof
 from common.crypto.code import MIN_NAMEPLATE_DIGITS, is_nameplate
 from common.errors import (
@@ -146,6 +147,9 @@ class SessionHub:
         if not isinstance(keys, DataKeys):
             keys = DataKeys.load(config.data_dir, config.data_key_file)
         self.audit = AuditLog(storage, keys)
+        #: Posts each ended session's details to its group's URL (broker/webhook.py).
+        self.webhooks = Webhooks(storage, self.audit, config.webhook_backoff)
+        self.webhook_task: asyncio.Task[None] | None = None
         self._loop = asyncio.get_running_loop()
 
     # ---- start and stop ------------------------------------------------------------
@@ -618,6 +622,10 @@ class SessionHub:
                 group=live.row.group_name or "",
                 detail={"reason": reason, **({"by": _WHO[by]} if by else {})},
             )  # fmt: skip
+            try:
+                self.webhooks.session_ended(live.session_id, live.row.group_name or "")
+            except Exception:  # never worth failing the session's end
+                log.exception("could not queue the webhook of session %s", live.session_id)
         self.storage.delete_session(live.session_id)
         message = CLOSE_MESSAGES.get(reason, "The session has ended.")
         if reason == "ended" and by:

@@ -8,6 +8,7 @@ one database (docs/scaling.md).
 
 from __future__ import annotations
 
+import base64
 import json
 import sqlite3
 import threading
@@ -288,6 +289,8 @@ class Sealer(Protocol):
 CUSTOMER_CONTEXT = b"sessions.customer"
 TOTP_CONTEXT = b"technicians.totp_secret"
 WEBHOOK_CONTEXT = b"webhook_outbox"
+#: + the group's name; the sealed secret is base64 in the group's settings.
+WEBHOOK_SECRET_CONTEXT = b"groups.webhook_secret|"
 
 
 def event_context(kind: str) -> bytes:
@@ -301,6 +304,7 @@ class SqliteStorage:
     in the file (the audit log seals its own text, broker/audit.py)."""
 
     def __init__(self, path: Path | str, keys: Sealer | None = None) -> None:
+        self.path = Path(path)
         self.keys = keys
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._db.row_factory = sqlite3.Row
@@ -572,7 +576,7 @@ class SqliteStorage:
                 for table, column, kind in columns:
                     extra = f", {kind}" if kind else ""
                     rows = self._db.execute(
-                        f"SELECT rowid, {column}{extra} FROM {table} "  # noqa: S608
+                        f"SELECT rowid AS rid, {column}{extra} FROM {table} "  # noqa: S608
                         f"WHERE typeof({column}) = 'blob'"
                     ).fetchall()
                     for row in rows:
@@ -584,7 +588,18 @@ class SqliteStorage:
                         params = (value, value.partition(b":")[0].decode()) if key else (value,)
                         self._db.execute(
                             f"UPDATE {table} SET {column} = ?{key} WHERE rowid = ?",  # noqa: S608
-                            (*params, row["rowid"]),
+                            (*params, row["rid"]),
+                        )
+                        count += 1
+                for row in self._db.execute("SELECT name, settings FROM groups").fetchall():
+                    settings = json.loads(row["settings"])
+                    if isinstance(settings.get("webhook_secret"), str):
+                        context = WEBHOOK_SECRET_CONTEXT + row["name"].encode()
+                        value = reseal(base64.b64decode(settings["webhook_secret"]), context)
+                        settings["webhook_secret"] = base64.b64encode(value).decode()
+                        self._db.execute(
+                            "UPDATE groups SET settings = ? WHERE name = ?",
+                            (json.dumps(settings), row["name"]),
                         )
                         count += 1
                 self._db.execute("COMMIT")
