@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from broker.app import Broker
 from broker.cli import main as broker_main
-from common.transport import BrokerClient
+from common.transport import BrokerClient, Login
 from console.demo import DEMO_EMAIL, DEMO_PASSWORD
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, address, paired_sessions
 
 
 def admin(data: Path, *args: str) -> int:
@@ -142,3 +143,26 @@ def test_a_busy_port_is_explained_not_a_traceback(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr and "--port" in result.stderr
+
+
+async def test_permission_changes_reach_new_sessions_signed_policies(
+    broker: Broker, client: BrokerClient, login: Login, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An administrator edits a group while the broker runs: the next session's signed
+    policy carries the change (the session already paired keeps its own)."""
+    async with BrokerClient(address(broker)) as applet_client:
+        before, applet = await paired_sessions(client, applet_client, login.token)
+        assert "receive_files" in (before.policy or {})["permissions"]
+        data = broker.config.data_dir
+        assert broker_main(["--data", str(data), "admin", "set-permissions", "Support",
+                            "desktop_view,system_info"]) == 0  # fmt: skip
+        assert "applies to new sessions" in capsys.readouterr().out
+        assert "receive_files" in (before.policy or {})["permissions"]
+        await before.close()
+        await applet.close()
+    async with BrokerClient(address(broker)) as applet_client:
+        after, applet = await paired_sessions(client, applet_client, login.token)
+        assert (after.policy or {})["permissions"] == ["desktop_view", "system_info"]
+        assert applet.policy == after.policy  # both ends verified the same signed policy
+        await after.close()
+        await applet.close()
