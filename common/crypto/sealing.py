@@ -8,6 +8,7 @@ to another row or column no longer opens. The key itself is used only through
 
 from __future__ import annotations
 
+import functools
 import os
 
 from cryptography.exceptions import InvalidTag
@@ -35,8 +36,7 @@ def data_key_id(key: bytes) -> str:
 def seal(key: bytes, plaintext: bytes, context: bytes) -> bytes:
     """``plaintext`` sealed under ``key``, bound to ``context`` (e.g. table and kind)."""
     nonce = os.urandom(_NONCE)
-    cipher = AESGCM(derive_key(_check(key), "data-at-rest"))
-    return _VERSION + nonce + cipher.encrypt(nonce, plaintext, _VERSION + context)
+    return _VERSION + nonce + _cipher(_check(key)).encrypt(nonce, plaintext, _VERSION + context)
 
 
 def unseal(key: bytes, sealed: bytes, context: bytes) -> bytes:
@@ -45,11 +45,15 @@ def unseal(key: bytes, sealed: bytes, context: bytes) -> bytes:
         raise SealError("A stored value is damaged.")
     nonce, body = sealed[1 : 1 + _NONCE], sealed[1 + _NONCE :]
     try:
-        return AESGCM(derive_key(_check(key), "data-at-rest")).decrypt(
-            nonce, body, _VERSION + context
-        )
+        return _cipher(_check(key)).decrypt(nonce, body, _VERSION + context)
     except InvalidTag:
         raise SealError() from None
+
+
+@functools.lru_cache(maxsize=8)
+def _cipher(key: bytes) -> AESGCM:
+    """The AEAD of one data key (derived once: a broker seals many small values)."""
+    return AESGCM(derive_key(key, "data-at-rest"))
 
 
 def _check(key: bytes) -> bytes:
