@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 
 import pytest
 
@@ -210,3 +211,22 @@ def test_spake2_and_key_schedule_vectors() -> None:
         keys.confirmation.hex()
         == "218d533ac5c74acd4cdd5ff1c59088ecadc12b81e6918549bbfa2067e18428b1"
     )
+
+
+def test_sealed_values_open_only_with_their_key_and_place() -> None:
+    from common.crypto import SealError, data_key_id, seal, unseal
+
+    key, other = os.urandom(32), os.urandom(32)
+    sealed = seal(key, b"chat text", b"session_events|chat")
+    assert b"chat text" not in sealed
+    assert unseal(key, sealed, b"session_events|chat") == b"chat text"
+    assert seal(key, b"chat text", b"x") != seal(key, b"chat text", b"x")  # fresh nonces
+    for wrong_key, context, blob in (
+        (other, b"session_events|chat", sealed),
+        (key, b"session_events|note", sealed),  # moved to another kind of row
+        (key, b"session_events|chat", sealed[:-1] + bytes([sealed[-1] ^ 1])),
+        (key, b"session_events|chat", sealed[:10]),
+    ):
+        with pytest.raises(SealError):
+            unseal(wrong_key, blob, context)
+    assert data_key_id(key) != data_key_id(other) and len(data_key_id(key)) == 12
