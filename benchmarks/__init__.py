@@ -23,6 +23,7 @@ BENCHMARKS: dict[str, str] = {
     "glass_to_glass": "benchmarks.glass_to_glass",
     "console_paint": "benchmarks.console_paint",
     "input_round_trip": "benchmarks.input_round_trip",
+    "recording": "benchmarks.recording",
 }
 
 
