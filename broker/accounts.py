@@ -1,4 +1,5 @@
-"""Technician accounts: passwords (scrypt), lockout, TOTP, session tokens."""
+"""Technician accounts: passwords (scrypt) and their policy, lockout, TOTP, the
+networks a technician may sign in from, session tokens."""
 
 from __future__ import annotations
 
@@ -12,13 +13,14 @@ from dataclasses import dataclass
 
 import pyotp
 
+from broker import networks
 from broker.config import BrokerConfig
+from broker.password_policy import PasswordPolicy, load_policy, save_policy
 from broker.permissions import DEFAULT_PERMISSIONS, check_permissions
 from broker.storage import AuthToken, Group, Storage, Technician
 from common.crypto.passwords import dummy_verify, hash_password, verify_password
 from common.errors import AuthenticationError
-
-MIN_PASSWORD_LENGTH = 8
+from common.password_strength import floor_problem
 
 
 class AccountLocked(AuthenticationError):
@@ -48,18 +50,29 @@ class PasswordChangeRequired(AuthenticationError):
     default_message = "You must choose a new password before you can sign in."
 
 
+class NetworkNotAllowed(AuthenticationError):
+    """The right account, from an address outside its allowed networks (checked before
+    the password, so from outside nobody can guess it or lock the account)."""
+
+    code = "network_not_allowed"
+
+    def __init__(self, peer: str | None) -> None:
+        super().__init__(
+            f"Your account may not sign in from this network ({peer or 'unknown address'}). "
+            "Ask your administrator."
+        )
+        self.peer = peer
+
+
 class TokenInvalid(AuthenticationError):
     code = "token_invalid"
     default_message = "Your sign-in has expired. Sign in again."
 
 
 def password_problem(password: str) -> str | None:
-    """The floor every password must clear (GoToAssist's rule), or None if it does."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        return f"A password needs at least {MIN_PASSWORD_LENGTH} characters."
-    if not any(c.isalpha() for c in password) or not any(c.isdigit() for c in password):
-        return "A password needs both letters and digits."
-    return None
+    """The floor every password must clear (GoToAssist's rule), or None if it does. The
+    organisation's policy asks for more (:meth:`Accounts.password_problem`)."""
+    return floor_problem(password)
 
 
 @dataclass(frozen=True)
@@ -92,7 +105,11 @@ class Accounts:
     # ---- administration ------------------------------------------------------------
 
     def add_group(self, name: str, permissions: list[str] | None = None) -> Group:
+        """Creates a group, or sets an existing one's permissions (its settings stay)."""
+        existing = self.storage.get_group(name)
         group = Group(name, check_permissions(list(permissions or DEFAULT_PERMISSIONS)))
+        if existing is not None:
+            group.settings = existing.settings
         self.storage.put_group(group)
         return group
 
@@ -100,7 +117,7 @@ class Accounts:
         self, email: str, name: str, password: str, group: str, *, must_change: bool = False
     ) -> Technician:
         email = email.strip().lower()
-        problem = password_problem(password)
+        problem = self.password_problem(password, email, name)
         if problem:
             raise ValueError(problem)
         if self.storage.get_group(group) is None:
@@ -114,21 +131,76 @@ class Accounts:
             must_change_password=must_change,
         )
         self.storage.add_technician(tech)
+        self.storage.update_technician(email, password_changed_at=tech.created_at)
+        tech.password_changed_at = tech.created_at
         return tech
 
     def set_password(self, email: str, password: str, *, must_change: bool = False) -> None:
-        problem = password_problem(password)
+        """Sets a password that clears the policy (ValueError with the reason if not),
+        and signs the technician out everywhere."""
+        tech = self._require(email)
+        problem = self.password_problem(password, tech.email, tech.name)
         if problem:
             raise ValueError(problem)
-        self._require(email)
         self.storage.update_technician(
-            email,
+            tech.email,
             password_hash=hash_password(password),
+            password_changed_at=self.clock(),
             must_change_password=int(must_change),
             failed_logins=0,
             locked_until=0.0,
         )
-        self.storage.delete_tokens(email)
+        self.storage.delete_tokens(tech.email)
+
+    # ---- password policy and where technicians sign in from -----------------------
+
+    @property
+    def password_policy(self) -> PasswordPolicy:
+        return load_policy(self.storage)
+
+    def set_password_policy(
+        self, *, min_score: int | None = None, max_age_days: int | None = None
+    ) -> PasswordPolicy:
+        """Changes the given settings. Passwords already set stay until they expire or
+        are changed; a shorter maximum age applies at the next sign-in."""
+        old = self.password_policy
+        policy = PasswordPolicy(
+            min_score=old.min_score if min_score is None else min_score,
+            max_age_days=old.max_age_days if max_age_days is None else max_age_days,
+        )
+        save_policy(self.storage, policy)
+        return policy
+
+    def password_problem(self, password: str, *personal: str) -> str | None:
+        """Why the policy refuses ``password`` (``personal``: the technician's e-mail
+        address and name), for a person; None when it is allowed."""
+        return self.password_policy.problem(password, *personal)
+
+    def force_password_change(self, email: str) -> None:
+        """The technician must choose a new password at their next sign-in."""
+        tech = self._require(email)
+        self.storage.update_technician(tech.email, must_change_password=1)
+
+    def set_allowed_networks(self, email: str, allowed: list[str]) -> list[str]:
+        """The networks (CIDR) the technician may sign in from; empty: anywhere their
+        group allows. Returns them in normal form."""
+        tech = self._require(email)
+        parsed = networks.parse_networks(allowed)
+        self.storage.update_technician(tech.email, allowed_networks=parsed)
+        return parsed
+
+    def set_group_networks(self, name: str, allowed: list[str]) -> list[str]:
+        """The networks (CIDR) the group's technicians may sign in from; empty: any."""
+        group = self.storage.get_group(name)
+        if group is None:
+            raise ValueError(f"there is no group named {name!r}")
+        parsed = networks.parse_networks(allowed)
+        if parsed:
+            group.settings[networks.GROUP_SETTING] = parsed
+        else:
+            group.settings.pop(networks.GROUP_SETTING, None)
+        self.storage.put_group(group)
+        return parsed
 
     def enroll_totp(self, email: str) -> str:
         """Turns on two-step sign-in; returns the provisioning URI for the app."""
@@ -151,28 +223,49 @@ class Accounts:
 
     # ---- sign-in -------------------------------------------------------------------
 
-    def login(self, email: str, password: str, totp: str | None = None) -> LoginResult:
-        tech = self.verify_credentials(email, password, totp)
+    def login(
+        self, email: str, password: str, totp: str | None = None, *, peer: str | None = None
+    ) -> LoginResult:
+        """A token for a technician signing in from address ``peer``; a forced change or
+        an expired password raise :class:`PasswordChangeRequired`."""
+        tech = self.verify_credentials(email, password, totp, peer=peer)
         if tech.must_change_password:
             raise PasswordChangeRequired()
+        policy = self.password_policy
+        if policy.expired(tech, self.clock()):
+            networks.access_log.info("password of %s expired: change required", tech.email)
+            raise PasswordChangeRequired(
+                f"Your password is more than {policy.max_age_days} days old. "
+                "Choose a new one to sign in."
+            )
         return self._issue_token(tech)
 
-    def verify_credentials(self, email: str, password: str, totp: str | None) -> Technician:
-        """Checks password, lockout and TOTP. Five wrong passwords in a row lock the
-        account for five minutes; a wrong TOTP code counts as a failure too."""
+    def verify_credentials(
+        self, email: str, password: str, totp: str | None, *, peer: str | None = None
+    ) -> Technician:
+        """Checks the address ``peer`` (None: unknown) against the allowed networks, then
+        lockout, password and TOTP. Five wrong passwords in a row lock the account for
+        five minutes; a wrong TOTP code counts as a failure too."""
         email = email.strip().lower()
         if self.storage.get_technician(email) is None:
             dummy_verify(password)
             raise AuthenticationError()
         with self._account_lock(email):
-            return self._verify_locked(email, password, totp)
+            return self._verify_locked(email, password, totp, peer)
 
-    def _verify_locked(self, email: str, password: str, totp: str | None) -> Technician:
+    def _verify_locked(
+        self, email: str, password: str, totp: str | None, peer: str | None
+    ) -> Technician:
         now = self.clock()
         tech = self.storage.get_technician(email)
         if tech is None or tech.disabled:
             dummy_verify(password)
             raise AuthenticationError()
+        group = self.storage.get_group(tech.group_name)
+        refused_by = networks.refused_by(tech, group, peer)
+        if refused_by is not None:
+            networks.log_refused(tech, group, peer, refused_by)
+            raise NetworkNotAllowed(peer)
         if tech.locked_until > now:
             raise AccountLocked(tech.locked_until - now)
         if not verify_password(password, tech.password_hash):
@@ -210,9 +303,20 @@ class Accounts:
             self.storage.update_technician(tech.email, failed_logins=failures)
 
     def change_password(
-        self, email: str, old_password: str, new_password: str, totp: str | None = None
+        self,
+        email: str,
+        old_password: str,
+        new_password: str,
+        totp: str | None = None,
+        *,
+        peer: str | None = None,
     ) -> LoginResult:
-        tech = self.verify_credentials(email, old_password, totp)
+        # A password the policy refuses is refused before the sign-in is checked, so it
+        # costs no authenticator code (set_password checks again, with the name).
+        problem = self.password_problem(new_password, email.strip().lower())
+        if problem:
+            raise ValueError(problem)
+        tech = self.verify_credentials(email, old_password, totp, peer=peer)
         if new_password == old_password:
             raise ValueError("The new password must differ from the old one.")
         self.set_password(tech.email, new_password)

@@ -141,7 +141,7 @@ async def login(request: web.Request) -> web.Response:
     assert email is not None and password is not None
     accounts = request.app[ACCOUNTS]
     try:
-        result = await asyncio.to_thread(accounts.login, email, password, totp)
+        result = await asyncio.to_thread(accounts.login, email, password, totp, peer=request.remote)
     except AccountLocked as exc:
         log.info("login refused: %s is locked", email)
         _audit_login(request, email, "login_failed", exc.code)
@@ -149,7 +149,8 @@ async def login(request: web.Request) -> web.Response:
     except AuthenticationError as exc:
         log.info("login failed for %s from %s: %s", email, _peer_ip(request), exc.code)
         _audit_login(request, email, "login_failed", exc.code)
-        return _error(401 if exc.code != "password_change_required" else 403, exc)
+        forbidden = exc.code in ("password_change_required", "network_not_allowed")
+        return _error(403 if forbidden else 401, exc)
     log.info("login ok for %s", result.technician.email)
     _audit_login(request, email, "login_ok")
     return _signed_in(result)
@@ -195,7 +196,7 @@ async def change_password(request: web.Request) -> web.Response:
     accounts = request.app[ACCOUNTS]
     try:
         result = await asyncio.to_thread(
-            accounts.change_password, email, password, new_password, totp
+            accounts.change_password, email, password, new_password, totp, peer=request.remote
         )
     except AccountLocked as exc:
         return _error(423, exc, retry_after=round(exc.retry_after))

@@ -257,6 +257,10 @@ class Storage(Protocol):
     # backups
     def backup(self, path: Path) -> None: ...
 
+    # organisation-wide settings
+    def get_meta(self, key: str) -> str | None: ...
+    def set_meta(self, key: str, value: str) -> None: ...
+
 
 T = TypeVar("T")
 _GROUP_JSON = ("permissions", "settings")
@@ -671,3 +675,15 @@ class SqliteStorage:
                 self._db.backup(target)
         finally:
             target.close()
+
+    # organisation-wide settings (the password policy, …)
+    def get_meta(self, key: str) -> str | None:
+        rows = self._exec("SELECT value FROM meta WHERE key = ?", (key,))
+        return str(rows[0]["value"]) if rows else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._exec(
+            "INSERT INTO meta(key, value) VALUES(?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )

@@ -103,8 +103,11 @@ def _connection_failed(exc: BaseException) -> LifelineError:
 class BrokerClient:
     """One broker, one HTTP connection pool. Use as an async context manager."""
 
-    def __init__(self, address: BrokerAddress) -> None:
+    def __init__(self, address: BrokerAddress, *, local_address: str | None = None) -> None:
+        """``local_address``: the address to connect from (one of this computer's),
+        when the system's choice is not the one the broker should see."""
         self.address = address
+        self._local_addr = (local_address, 0) if local_address else None
         self._ssl: ssl.SSLContext | None = None
         self._http: aiohttp.ClientSession | None = None
 
@@ -123,7 +126,8 @@ class BrokerClient:
         if self._ssl is None:
             addr = self.address
             if addr.ca_fingerprint is not None:
-                async with aiohttp.ClientSession() as boot:
+                boot_connector = aiohttp.TCPConnector(local_addr=self._local_addr)
+                async with aiohttp.ClientSession(connector=boot_connector) as boot:
                     try:
                         async with boot.get(
                             addr.url.rstrip("/") + "/v1/ca.pem",
@@ -142,7 +146,7 @@ class BrokerClient:
 
     async def _session(self) -> aiohttp.ClientSession:
         if self._http is None:
-            connector = aiohttp.TCPConnector(ssl=await self._context())
+            connector = aiohttp.TCPConnector(ssl=await self._context(), local_addr=self._local_addr)
             self._http = aiohttp.ClientSession(
                 connector=connector,
                 timeout=aiohttp.ClientTimeout(total=30, connect=CONNECT_TIMEOUT),
