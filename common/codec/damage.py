@@ -5,6 +5,8 @@ out of the (small) result, then reduce each band to tiles.
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -73,15 +75,23 @@ class TileDamage:
         With `tighten`, each shrinks to the pixels that differ (to a word horizontally);
         pass False when the reference is meaningless (a keyframe sends whole tiles).
         """
+        chosen = self.tiles if tiles is None else tiles
+        tile_boxes = covering_boxes(chosen)
+        if not tighten:
+            return [self.pixel_box(box) for box in tile_boxes]
+        if not tile_boxes:
+            return []
+        left, right, top, bottom = self._changed_extents(chosen)
         boxes = []
-        for tx0, ty0, tx1, ty1 in covering_boxes(self.tiles if tiles is None else tiles):
-            box = self.pixel_box((tx0, ty0, tx1, ty1))
-            if tighten:
-                tight = self._tightened(box, ty0, ty1)
-                if tight is None:
-                    continue
-                box = tight
-            boxes.append(box)
+        for tx0, ty0, tx1, ty1 in tile_boxes:
+            # A box holds at most CELL_TILES² tiles: plain Python beats numpy calls here.
+            inside = [(ty, tx) for ty in range(ty0, ty1) for tx in range(tx0, tx1)]
+            x0 = min(left[ty][tx] for ty, tx in inside)
+            x1 = max(right[ty][tx] for ty, tx in inside)
+            if x0 < x1:
+                y0 = min(top[ty][tx] for ty, tx in inside)
+                y1 = max(bottom[ty][tx] for ty, tx in inside)
+                boxes.append((x0, y0, x1, y1))
         return boxes
 
     def pixel_box(self, tile_box: Box) -> Box:
@@ -94,20 +104,40 @@ class TileDamage:
             min(ty1 * TILE, self.layout.height),
         )
 
-    def _tightened(self, box: Box, ty0: int, ty1: int) -> Box | None:
-        ppw = self.layout.pixels_per_word
-        x0, y0, x1, y1 = box
-        w0, w1 = x0 // ppw, x1 // ppw
-        changed_words = np.flatnonzero(self.columns[ty0:ty1, w0:w1].any(axis=0))
-        if changed_words.size == 0:
-            return None
-        w1 = w0 + int(changed_words[-1]) + 1
-        w0 += int(changed_words[0])
-        rows = np.bitwise_and(self.diff[y0:y1, w0:w1], self.layout.mask).any(axis=1)
-        changed_rows = np.flatnonzero(rows)
-        if changed_rows.size == 0:
-            return None
-        return (w0 * ppw, y0 + int(changed_rows[0]), w1 * ppw, y0 + int(changed_rows[-1]) + 1)
+    def _changed_extents(self, chosen: NDArray[np.bool_]) -> list[list[list[int]]]:
+        """Per tile, where its changed pixels lie: left and right (to a word), top and
+        bottom, end-exclusive, as lists of rows of tiles; left ≥ right for a tile with no
+        change. Computed for the tile rows that hold a chosen tile, over whole rows of
+        tiles at once."""
+        layout, words = self.layout, self.tile_words
+        columns = self.tile_columns
+        none = layout.width + 1
+        left = np.full(self.tiles.shape, none, np.intp)
+        right = np.zeros(self.tiles.shape, np.intp)
+        top = np.full(self.tiles.shape, layout.height, np.intp)
+        bottom = np.zeros(self.tiles.shape, np.intp)
+        bands = np.flatnonzero(chosen.any(axis=1))
+        # Horizontally: the changed words of each tile, from `columns`.
+        padded = np.zeros((bands.size, columns * words), np.bool_)
+        padded[:, : layout.words_per_row] = self.columns[bands]
+        changed = padded.reshape(bands.size, columns, words)
+        some = changed.any(axis=2)
+        first = np.argmax(changed, axis=2)
+        last = words - np.argmax(changed[:, :, ::-1], axis=2)
+        base = np.arange(columns) * words
+        ppw = layout.pixels_per_word
+        left[bands] = np.where(some, (base + first) * ppw, none)
+        right[bands] = np.where(some, (base + last) * ppw, 0)
+        # Vertically: per band, which rows of each tile changed.
+        starts = np.arange(0, layout.words_per_row, words)
+        for band in bands.tolist():
+            y0, y1 = band * TILE, min((band + 1) * TILE, layout.height)
+            ored = np.bitwise_or.reduceat(self.diff[y0:y1], starts, axis=1)
+            rows = np.bitwise_and(ored, layout.mask) != 0
+            some_rows = rows.any(axis=0)
+            top[band] = np.where(some_rows, y0 + np.argmax(rows, axis=0), layout.height)
+            bottom[band] = np.where(some_rows, y1 - np.argmax(rows[::-1], axis=0), 0)
+        return [cast(list[list[int]], a.tolist()) for a in (left, right, top, bottom)]
 
 
 def _or_bands(diff: Words, band: int) -> Words:
@@ -127,15 +157,14 @@ def covering_boxes(tiles: NDArray[np.bool_]) -> list[Box]:
     bounding box of its set tiles, or each set tile alone when that box would cover a tile
     that is not set."""
     boxes = []
+    rows = tiles.tolist()
     for box in damaged_cells(tiles):
         tx0, ty0, tx1, ty1 = box
-        inside = tiles[ty0:ty1, tx0:tx1]
-        if inside.all():
+        inside = [(tx, ty) for ty in range(ty0, ty1) for tx in range(tx0, tx1) if rows[ty][tx]]
+        if len(inside) == (tx1 - tx0) * (ty1 - ty0):
             boxes.append(box)
         else:
-            boxes.extend(
-                (tx0 + x, ty0 + y, tx0 + x + 1, ty0 + y + 1) for y, x in np.argwhere(inside)
-            )
+            boxes.extend((tx, ty, tx + 1, ty + 1) for tx, ty in inside)
     return boxes
 
 
@@ -146,19 +175,12 @@ def damaged_cells(tiles: NDArray[np.bool_]) -> list[tuple[int, int, int, int]]:
     padded = np.zeros(padded_shape, np.bool_)
     padded[:rows, :cols] = tiles
     cells = padded.reshape(padded.shape[0] // CELL_TILES, CELL_TILES, -1, CELL_TILES)
-    row_any: NDArray[np.bool_] = np.any(cells, axis=3)  # cell_row, tile_row_in_cell, cell_col
-    col_any: NDArray[np.bool_] = np.any(cells, axis=1)  # cell_row, cell_col, tile_col_in_cell
-    found = []
-    for cy, cx in zip(*np.nonzero(row_any.any(axis=1)), strict=True):
-        in_rows = np.flatnonzero(row_any[cy, :, cx])
-        in_cols = np.flatnonzero(col_any[cy, cx])
-        base_y, base_x = int(cy) * CELL_TILES, int(cx) * CELL_TILES
-        found.append(
-            (
-                base_x + int(in_cols[0]),
-                base_y + int(in_rows[0]),
-                base_x + int(in_cols[-1]) + 1,
-                base_y + int(in_rows[-1]) + 1,
-            )
-        )
-    return found
+    row_any = np.any(cells, axis=3).transpose(0, 2, 1)  # cell_row, cell_col, tile_row_in_cell
+    col_any = np.any(cells, axis=1)  # cell_row, cell_col, tile_col_in_cell
+    cy, cx = np.nonzero(row_any.any(axis=2))
+    row_any, col_any = row_any[cy, cx], col_any[cy, cx]
+    y0 = cy * CELL_TILES + np.argmax(row_any, axis=1)
+    y1 = (cy + 1) * CELL_TILES - np.argmax(row_any[:, ::-1], axis=1)
+    x0 = cx * CELL_TILES + np.argmax(col_any, axis=1)
+    x1 = (cx + 1) * CELL_TILES - np.argmax(col_any[:, ::-1], axis=1)
+    return list(zip(x0.tolist(), y0.tolist(), x1.tolist(), y1.tolist(), strict=True))

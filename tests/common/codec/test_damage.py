@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from benchmarks.synthetic_screens import noise, with_random_alpha
 from common.codec.damage import TileDamage, damaged_cells
@@ -69,3 +71,37 @@ def test_cells_merge_tiles_two_by_two() -> None:
     tiles[0, 3] = True
     tiles[2, 4] = True  # the padded corner cell
     assert damaged_cells(tiles) == [(0, 0, 2, 2), (3, 0, 4, 1), (4, 2, 5, 3)]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.integers(1, 300),
+    st.integers(1, 200),
+    st.lists(
+        st.tuples(st.integers(0, 10**6), st.integers(0, 10**6), st.integers(1, 80)), max_size=6
+    ),
+    st.booleans(),
+)
+def test_tight_boxes_cover_every_change_exactly_once_and_no_more(
+    width: int, height: int, changes: list[tuple[int, int, int]], alpha: bool
+) -> None:
+    before = noise(width, height)
+    after = with_random_alpha(before) if alpha else before.copy()
+    for x, y, size in changes:
+        x, y = x % width, y % height
+        after[y : y + size // 4 + 1, x : x + size, 1] ^= 0x5A
+    damage = damage_of(before, after)
+    changed = (after[..., :3] != before[..., :3]).any(axis=2)
+    covered = np.zeros(changed.shape, np.int8)
+    ppw = 2 if width % 2 == 0 else 1
+    for x0, y0, x1, y1 in damage.damaged_boxes(tighten=True):
+        inside = changed[y0:y1, x0:x1]
+        covered[y0:y1, x0:x1] += 1
+        # Tight: a change on its first and last row, and in its first and last word.
+        assert inside[0].any() and inside[-1].any()
+        assert inside[:, :ppw].any() and inside[:, -ppw:].any()
+        assert x0 % ppw == 0 and x1 % ppw == 0
+        assert damage.tiles[y0 // 64 : -(-y1 // 64), x0 // 64 : -(-x1 // 64)].all()
+    assert covered.max(initial=0) <= 1
+    assert np.array_equal(covered == 1, covered.astype(bool))
+    assert not (changed & (covered == 0)).any()
