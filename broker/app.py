@@ -6,6 +6,7 @@ GET  /v1/ca.pem        the broker's CA (clients check it against a pinned finger
 POST /v1/login         email, password, totp → session token
 POST /v1/password      change password (also when a change is forced)
 GET  /v1/ws            the broker protocol (docs/protocol.md)
+GET  /download/applet/<platform>   a session's signed applet (broker/downloads.py)
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from broker.accounts import AccountLocked, Accounts, LoginResult
 from broker.audit import AuditLog
 from broker.config import BrokerConfig
 from broker.data_keys import DataKeys
+from broker.downloads import AppletDownloads
 from broker.hub import Link, SessionHub
 from broker.permissions import PERMISSIONS
 from broker.ratelimit import RateLimiter
@@ -328,8 +330,14 @@ async def _sweep(hub: SessionHub) -> None:
                     log.info("audit log purge: %s", purged)
 
 
-async def start_broker(config: BrokerConfig, *, hub_class: type[SessionHub] = SessionHub) -> Broker:
-    """Starts serving; returns once the port is bound (port 0 picks a free one)."""
+async def start_broker(
+    config: BrokerConfig,
+    *,
+    hub_class: type[SessionHub] = SessionHub,
+    applet_downloads: Path | None = None,
+) -> Broker:
+    """Starts serving; returns once the port is bound (port 0 picks a free one).
+    ``applet_downloads``: a folder of signed applet builds to serve per session."""
     storage = open_storage(config.data_dir, config.data_key_file)
     if config.cert_file is not None and config.key_file is not None:
         certs = BrokerCertificates(config.cert_file, config.key_file)
@@ -349,6 +357,8 @@ async def start_broker(config: BrokerConfig, *, hub_class: type[SessionHub] = Se
     app.router.add_post("/v1/login", login)
     app.router.add_post("/v1/password", change_password)
     app.router.add_get("/v1/ws", websocket)
+    if applet_downloads is not None:
+        AppletDownloads(applet_downloads, hub).add_routes(app.router)
     runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
     await runner.setup()
     site = web.TCPSite(

@@ -83,6 +83,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--cert", type=Path, help="certificate chain from a public CA (PEM)")
     serve.add_argument("--key", type=Path, help="its private key (PEM)")
+    serve.add_argument(
+        "--applet-downloads",
+        type=Path,
+        metavar="DIR",
+        help="folder of signed applet builds, served per session at /download/applet/…",
+    )
     serve.add_argument("-v", "--verbose", action="store_true")
 
     admin = sub.add_parser("admin", help="manage technicians and groups", parents=[data])
@@ -186,10 +192,12 @@ def run_admin(args: argparse.Namespace) -> int:
     return 0
 
 
-async def start_or_explain(config: BrokerConfig) -> Broker | None:
+async def start_or_explain(
+    config: BrokerConfig, applet_downloads: Path | None = None
+) -> Broker | None:
     """Starts the broker, or prints why it cannot (port taken, no permission)."""
     try:
-        return await start_broker(config)
+        return await start_broker(config, applet_downloads=applet_downloads)
     except OSError as exc:
         print(
             f"lifeline-broker: cannot listen on {config.host}:{config.port}: "
@@ -199,8 +207,8 @@ async def start_or_explain(config: BrokerConfig) -> Broker | None:
         return None
 
 
-async def serve(config: BrokerConfig) -> int:
-    broker = await start_or_explain(config)
+async def serve(config: BrokerConfig, applet_downloads: Path | None = None) -> int:
+    broker = await start_or_explain(config, applet_downloads)
     if broker is None:
         return 1
     print(f"Lifeline broker listening on {broker.url}", flush=True)
@@ -248,8 +256,11 @@ def main(argv: list[str] | None = None) -> int:
     if (args.cert is None) != (args.key is None):
         print("lifeline-broker: --cert and --key go together", file=sys.stderr)
         return 2
+    if args.applet_downloads is not None and not args.applet_downloads.is_dir():
+        print(f"lifeline-broker: {args.applet_downloads} is not a folder", file=sys.stderr)
+        return 2
     install_event_loop_policy()
-    return asyncio.run(serve(config))
+    return asyncio.run(serve(config, args.applet_downloads))
 
 
 if __name__ == "__main__":
