@@ -30,6 +30,7 @@ class Problem(enum.StrEnum):
     TOTP_WRONG = "totp_wrong"
     PASSWORD_CHANGE = "password_change"  # noqa: S105
     WEAK_PASSWORD = "weak_password"  # noqa: S105
+    NETWORK_NOT_ALLOWED = "network_not_allowed"
     RATE_LIMITED = "rate_limited"
     OTHER = "other"
 
@@ -79,6 +80,7 @@ _AUTH_PROBLEMS = {
     "totp_wrong": Problem.TOTP_WRONG,
     "password_change_required": Problem.PASSWORD_CHANGE,
     "weak_password": Problem.WEAK_PASSWORD,
+    "network_not_allowed": Problem.NETWORK_NOT_ALLOWED,
 }
 
 

@@ -1,7 +1,7 @@
 """The sign-in window: server address, e-mail and password; the authenticator code and
-a new password appear only when the broker asks for them. It reports a
-:class:`~console.sign_in.SignInForm` through :attr:`LoginWindow.submitted` and shows a
-:class:`~console.sign_in.SignInFailed` as written; it never stores the password."""
+a new password (with a strength meter) appear only when the broker asks for them. It
+reports a :class:`~console.sign_in.SignInForm` through :attr:`LoginWindow.submitted` and
+shows a :class:`~console.sign_in.SignInFailed` as written; it never stores the password."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 
 from console.settings import ConsoleSettings
 from console.sign_in import Problem, SignInFailed, SignInForm
+from console.ui.password_meter import PasswordMeter
 
 
 class LoginWindow(QWidget):
@@ -42,6 +43,7 @@ class LoginWindow(QWidget):
         self.new_password.setEchoMode(QLineEdit.EchoMode.Password)
         self.repeat_password = QLineEdit()
         self.repeat_password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.meter = PasswordMeter()
         self.error = QLabel()
         self.error.setObjectName("error")
         self.error.setWordWrap(True)
@@ -57,17 +59,18 @@ class LoginWindow(QWidget):
         self.form.addRow(self.tr("Password"), self.password)
         self.form.addRow(self.tr("Authenticator code"), self.totp)
         self.form.addRow(self.tr("New password"), self.new_password)
+        self.form.addRow(self.tr("Strength"), self.meter)
         self.form.addRow(self.tr("Repeat new password"), self.repeat_password)
-        for field in (self.totp, self.new_password, self.repeat_password):
+        for field in (self.totp, self.new_password, self.meter, self.repeat_password):
             self.form.setRowVisible(field, False)
 
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(28, 24, 28, 24)
-        layout.setSpacing(12)
-        layout.addWidget(title)
-        layout.addLayout(self.form)
-        layout.addWidget(self.error)
-        layout.addWidget(self.button, 0, Qt.AlignmentFlag.AlignRight)
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(28, 24, 28, 24)
+        self._layout.setSpacing(12)
+        self._layout.addWidget(title)
+        self._layout.addLayout(self.form)
+        self._layout.addWidget(self.error)
+        self._layout.addWidget(self.button, 0, Qt.AlignmentFlag.AlignRight)
         self.setMinimumWidth(480)
         self._connect_signals()
         (
@@ -80,6 +83,8 @@ class LoginWindow(QWidget):
 
     def _connect_signals(self) -> None:
         self.button.clicked.connect(self._submit)
+        self.new_password.textChanged.connect(self._new_password_typed)
+        self.meter.estimated.connect(self._fit)
         for field in (
             self.server,
             self.fingerprint,
@@ -90,6 +95,9 @@ class LoginWindow(QWidget):
             self.repeat_password,
         ):
             field.returnPressed.connect(self._submit)
+
+    def _new_password_typed(self, text: str) -> None:
+        self.meter.set_password(text, self.email.text())
 
     def _submit(self) -> None:
         if not self.button.isEnabled():
@@ -129,8 +137,8 @@ class LoginWindow(QWidget):
             self.totp.clear()
             self.totp.setFocus()
         elif failed.problem in (Problem.PASSWORD_CHANGE, Problem.WEAK_PASSWORD):
-            self.form.setRowVisible(self.new_password, True)
-            self.form.setRowVisible(self.repeat_password, True)
+            for field in (self.new_password, self.meter, self.repeat_password):
+                self.form.setRowVisible(field, True)
             self.new_password.setFocus()
             self.new_password.selectAll()
         elif failed.problem == Problem.WRONG_PASSWORD:
@@ -142,3 +150,11 @@ class LoginWindow(QWidget):
     def _show_error(self, text: str) -> None:
         self.error.setText(text)
         self.error.show()
+        self._fit()
+
+    def _fit(self) -> None:
+        """Grows the window to its wrapped texts (a window does not by itself)."""
+        self._layout.activate()
+        needed = self._layout.totalHeightForWidth(self.width())
+        if needed > self.height():
+            self.resize(self.width(), needed)
