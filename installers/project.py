@@ -38,6 +38,9 @@ class Project:
     version: str
     metadata: dict[str, Any]
     root: Path = ROOT
+    #: Where builds go and where PyInstaller works (default: dist/, build/pyinstaller/).
+    dist_dir: Path | None = None
+    work_dir: Path | None = None
 
     @classmethod
     def load(cls, root: Path = ROOT) -> Project:
@@ -49,11 +52,11 @@ class Project:
 
     @property
     def dist(self) -> Path:
-        return self.root / "dist"
+        return self.dist_dir or self.root / "dist"
 
     @property
     def work(self) -> Path:
-        return self.root / "build" / "pyinstaller"
+        return self.work_dir or self.root / "build" / "pyinstaller"
 
     def program(self, name: str) -> dict[str, str]:
         """``name``, ``file`` and ``description`` of one program (assets/metadata.json)."""
