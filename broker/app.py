@@ -203,7 +203,7 @@ async def change_password(request: web.Request) -> web.Response:
     except AccountLocked as exc:
         return _error(423, exc, retry_after=round(exc.retry_after))
     except AuthenticationError as exc:
-        return _error(401, exc)
+        return _error(403 if exc.code == "network_not_allowed" else 401, exc)
     except ValueError as exc:
         return _error(400, BrokerError(str(exc), code="weak_password"))
     return _signed_in(result)

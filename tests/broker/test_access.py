@@ -8,6 +8,7 @@ import logging
 import time
 from pathlib import Path
 
+import aiohttp
 import pyotp
 import pytest
 
@@ -17,6 +18,7 @@ from broker.networks import allowed, parse_networks
 from broker.password_policy import DAY, PasswordPolicy
 from common.errors import AuthenticationError, BrokerError
 from common.transport import BrokerClient
+from common.transport.tls import context_from_ca
 from tests.conftest import PASSWORD, Tech, address, make_config, seed
 
 OUTSIDE = "127.0.0.2"
@@ -157,6 +159,18 @@ async def test_a_technician_outside_their_networks_is_refused_and_logged(
     )
     assert records[0].__dict__["event"] == "network_not_allowed"
     assert records[0].__dict__["ip"] == OUTSIDE
+
+
+async def test_the_refusal_is_a_403_on_both_sign_in_routes(broker: Broker, tech: Tech) -> None:
+    broker.accounts.set_allowed_networks(tech.email, ["127.0.0.1"])
+    context = context_from_ca(ca_file=broker.certs.ca_file)
+    connector = aiohttp.TCPConnector(ssl=context, local_addr=(OUTSIDE, 0))
+    body = {"email": tech.email, "password": PASSWORD, "new_password": NEW_PASSWORD}
+    async with aiohttp.ClientSession(connector=connector) as http:
+        for path in ("/v1/login", "/v1/password"):
+            async with http.post(broker.url + path, json=body) as resp:
+                assert resp.status == 403
+                assert (await resp.json())["code"] == "network_not_allowed"
 
 
 async def test_from_outside_no_password_can_be_tried_and_nothing_locks(
