@@ -226,35 +226,46 @@ class Accounts:
     def login(
         self, email: str, password: str, totp: str | None = None, *, peer: str | None = None
     ) -> LoginResult:
-        """A token for a technician signing in from address ``peer``; a forced change or
-        an expired password raise :class:`PasswordChangeRequired`."""
-        tech = self.verify_credentials(email, password, totp, peer=peer)
+        """A token for a technician signing in from address ``peer``. A forced change or
+        an expired password raise :class:`PasswordChangeRequired` once the password is
+        right, before the TOTP code is checked, so the change that follows can use it."""
+        tech = self.verify_credentials(email, password, totp, peer=peer, signing_in=True)
+        return self._issue_token(tech)
+
+    def _change_required(self, tech: Technician) -> PasswordChangeRequired | None:
         if tech.must_change_password:
-            raise PasswordChangeRequired()
+            return PasswordChangeRequired()
         policy = self.password_policy
         if policy.expired(tech, self.clock()):
             networks.access_log.info("password of %s expired: change required", tech.email)
-            raise PasswordChangeRequired(
+            return PasswordChangeRequired(
                 f"Your password is more than {policy.max_age_days} days old. "
                 "Choose a new one to sign in."
             )
-        return self._issue_token(tech)
+        return None
 
     def verify_credentials(
-        self, email: str, password: str, totp: str | None, *, peer: str | None = None
+        self,
+        email: str,
+        password: str,
+        totp: str | None,
+        *,
+        peer: str | None = None,
+        signing_in: bool = False,
     ) -> Technician:
         """Checks the address ``peer`` (None: unknown) against the allowed networks, then
         lockout, password and TOTP. Five wrong passwords in a row lock the account for
-        five minutes; a wrong TOTP code counts as a failure too."""
+        five minutes; a wrong TOTP code counts as a failure too. ``signing_in``: a
+        password that must be changed is refused after the password check."""
         email = email.strip().lower()
         if self.storage.get_technician(email) is None:
             dummy_verify(password)
             raise AuthenticationError()
         with self._account_lock(email):
-            return self._verify_locked(email, password, totp, peer)
+            return self._verify_locked(email, password, totp, peer, signing_in)
 
     def _verify_locked(
-        self, email: str, password: str, totp: str | None, peer: str | None
+        self, email: str, password: str, totp: str | None, peer: str | None, signing_in: bool
     ) -> Technician:
         now = self.clock()
         tech = self.storage.get_technician(email)
@@ -271,6 +282,10 @@ class Accounts:
         if not verify_password(password, tech.password_hash):
             self._failed(tech, now)
             raise AuthenticationError()
+        # This tells no more than totp_required would: the password is right.
+        change = self._change_required(tech) if signing_in else None
+        if change is not None:
+            raise change
         if tech.totp_secret:
             if not totp:
                 raise TotpRequired()

@@ -119,6 +119,26 @@ async def test_an_expired_password_must_be_changed_to_sign_in(
     assert (await client.login(tech.email, NEW_PASSWORD)).token
 
 
+async def test_an_expired_password_and_its_change_take_one_authenticator_code(
+    broker: Broker, client: BrokerClient, tech: Tech
+) -> None:
+    totp = pyotp.parse_uri(broker.accounts.enroll_totp(tech.email))
+    broker.accounts.set_password_policy(max_age_days=30)
+    broker.storage.update_technician(tech.email, password_changed_at=time.time() - 31 * DAY)
+    with pytest.raises(AuthenticationError) as wrong:
+        await client.login(tech.email, "wrong-password-1")
+    assert wrong.value.code == "auth_failed"  # only the right password hears of the age
+    code = totp.now()
+    with pytest.raises(AuthenticationError) as expired:
+        await client.login(tech.email, PASSWORD, code)
+    assert expired.value.code == "password_change_required"
+    # As the console does: the same form again, with the new password.
+    assert (await client.change_password(tech.email, PASSWORD, NEW_PASSWORD, code)).token
+    with pytest.raises(AuthenticationError) as replay:
+        await client.login(tech.email, NEW_PASSWORD, code)
+    assert replay.value.code == "totp_wrong"  # the code still works only once
+
+
 async def test_a_password_of_unknown_age_counts_from_the_account(
     broker: Broker, client: BrokerClient, tech: Tech
 ) -> None:
