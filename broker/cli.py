@@ -8,6 +8,10 @@ lifeline-broker admin disable|enable EMAIL
 lifeline-broker admin reset-password EMAIL [--password P] [--force-change]
 lifeline-broker admin enroll-totp EMAIL
 lifeline-broker admin set-permissions GROUP a,b,…
+lifeline-broker admin password-policy | allow-networks | force-password-change …
+lifeline-broker admin audit | group-settings | purge | set-webhook | webhooks | export |
+                      forget | backup | restore | rotate-data-key …
+(``lifeline-broker admin COMMAND --help`` explains each.)
 """
 
 from __future__ import annotations

@@ -72,6 +72,7 @@ def broker_error(code: str, message: str) -> BrokerError:
         "totp_wrong",
         "token_invalid",
         "password_change_required",
+        "network_not_allowed",
     ):
         return AuthenticationError(message, code=code)
     cls = _ERRORS.get(code, BrokerError)

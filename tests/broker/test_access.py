@@ -179,6 +179,9 @@ async def test_a_technician_outside_their_networks_is_refused_and_logged(
     )
     assert records[0].__dict__["event"] == "network_not_allowed"
     assert records[0].__dict__["ip"] == OUTSIDE
+    # And in the audit log, with the address it came from.
+    [failed] = broker.audit.query(kinds=["login_failed"])
+    assert (failed["ip"], failed["detail"]) == (OUTSIDE, {"reason": "network_not_allowed"})
 
 
 async def test_the_refusal_is_a_403_on_both_sign_in_routes(broker: Broker, tech: Tech) -> None:
