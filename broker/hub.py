@@ -18,7 +18,8 @@ from typing import Any
 
 from aiohttp import web
 
-from broker.accounts import Accounts
+from broker import networks
+from broker.accounts import Accounts, NetworkNotAllowed
 from broker.audit import AuditLog
 from broker.config import BrokerConfig
 from broker.data_keys import DataKeys
@@ -232,7 +233,17 @@ class SessionHub:
             token = msg.get("token")
             if not token:
                 raise AuthenticationError("Sign in first.")
-            link.technician = self.accounts.authenticate_token(token)
+            tech = self.accounts.authenticate_token(token)
+            # A token is tied to the networks its technician may work from: one taken
+            # elsewhere cannot open a console link there.
+            group = self.storage.get_group(tech.group_name)
+            which = networks.refused_by(tech, group, link.ip)
+            if which is not None:
+                networks.log_refused(tech, group, link.ip, which)
+                self.audit.record("login_failed", technician=tech.email, group=tech.group_name,
+                                  ip=link.ip, detail={"reason": "network_not_allowed"})  # fmt: skip
+                raise NetworkNotAllowed(link.ip)
+            link.technician = tech
             link.token = token
         link.role = role
         await link.send(

@@ -17,7 +17,7 @@ from broker.cli import main as broker_main
 from broker.networks import allowed, parse_networks
 from broker.password_policy import DAY, PasswordPolicy
 from common.errors import AuthenticationError, BrokerError
-from common.transport import BrokerClient
+from common.transport import BrokerClient, PeerSession
 from common.transport.tls import context_from_ca
 from tests.conftest import PASSWORD, Tech, address, make_config, seed
 
@@ -365,3 +365,19 @@ async def test_admin_force_password_change(
     assert (await client.change_password(tech.email, PASSWORD, NEW_PASSWORD)).token
     assert (await client.login(tech.email, NEW_PASSWORD)).token
     assert admin(data, "force-password-change", "nobody@example.test") == 2
+
+
+async def test_a_token_does_not_open_a_console_link_from_outside(
+    broker: Broker, client: BrokerClient, tech: Tech
+) -> None:
+    login = await client.login(tech.email, PASSWORD)
+    broker.accounts.set_allowed_networks(tech.email, ["127.0.0.1/32"])
+    async with outside_client(broker) as outside:
+        with pytest.raises(AuthenticationError) as refused:
+            await PeerSession.create(outside, login.token)
+        assert refused.value.code == "network_not_allowed"
+    console = await PeerSession.create(client, login.token)  # from inside it still works
+    assert console.code is not None
+    await console.close()
+    [failed] = broker.audit.query(kinds=["login_failed"])
+    assert (failed["ip"], failed["detail"]["reason"]) == (OUTSIDE, "network_not_allowed")
