@@ -24,6 +24,7 @@ BENCHMARKS: dict[str, str] = {
     "console_paint": "benchmarks.console_paint",
     "input_round_trip": "benchmarks.input_round_trip",
     "recording": "benchmarks.recording",
+    "files": "benchmarks.files",
 }
 
 
