@@ -9,6 +9,7 @@ whether it will be accepted.
 from __future__ import annotations
 
 from PySide6.QtCore import QTimer, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QLabel, QProgressBar, QVBoxLayout, QWidget
 
 from common.password_strength import MAX_SCORE, Strength, estimate, personal_words
@@ -75,13 +76,23 @@ class PasswordMeter(QWidget):
             self.bar.setValue(level + 1)
             self.bar.setStyleSheet(f"QProgressBar::chunk {{ background: {COLOURS[level]}; }}")
             self.label.setText(_advice(strength))
-        # As tall as the wrapped advice, two lines at least so the window does not jump
-        # at each change; the window can then grow to fit it (LoginWindow._fit).
-        width = self.label.width() if self.label.isVisible() else self.label.sizeHint().width()
-        lines = max(2 * self.label.fontMetrics().lineSpacing(), self.label.heightForWidth(width))
-        self.label.setMinimumHeight(lines)
-        self._layout.activate()
+        self._fit_label()
         self.estimated.emit(strength)
+
+    def _fit_label(self) -> None:
+        """As tall as the wrapped advice at the width it has, two lines at least so the
+        window does not jump at each change; the form then gives the row that height and
+        the window can grow to fit it (LoginWindow._fit)."""
+        width = max(self.label.width(), self.width(), 120)
+        lines = max(2 * self.label.fontMetrics().lineSpacing(), self.label.heightForWidth(width))
+        if lines != self.label.minimumHeight():
+            self.label.setMinimumHeight(lines)
+            self._layout.activate()
+            self.updateGeometry()  # the form's row must be asked again
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_label()
 
 
 def _advice(strength: Strength) -> str:
