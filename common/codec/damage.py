@@ -42,9 +42,25 @@ class TileDamage:
     def tile_words(self) -> int:
         return TILE // self.layout.pixels_per_word
 
-    def compare(self, current: Words, reference: Words) -> None:
-        """Computes the damage of the whole frame."""
-        np.bitwise_xor(current, reference, out=self.diff)
+    def compare(
+        self, current: Words, reference: Words, moved: tuple[Box, int] | None = None
+    ) -> None:
+        """Computes the damage of the whole frame. With `moved` = (box, source_y), as if
+        the reference's pixels of `box` came from rows `source_y`… (a scroll), without
+        moving them, in the same single pass; `box` must start and end on words."""
+        if moved is None:
+            np.bitwise_xor(current, reference, out=self.diff)
+        else:
+            (x0, y0, x1, y1), source_y = moved
+            ppw = self.layout.pixels_per_word
+            w0, w1 = x0 // ppw, x1 // ppw
+            diff = self.diff
+            np.bitwise_xor(current[:y0], reference[:y0], out=diff[:y0])
+            np.bitwise_xor(current[y1:], reference[y1:], out=diff[y1:])
+            rows, source = slice(y0, y1), slice(source_y, source_y + y1 - y0)
+            np.bitwise_xor(current[rows, :w0], reference[rows, :w0], out=diff[rows, :w0])
+            np.bitwise_xor(current[rows, w1:], reference[rows, w1:], out=diff[rows, w1:])
+            np.bitwise_xor(current[rows, w0:w1], reference[source, w0:w1], out=diff[rows, w0:w1])
         self._reduce(0, self.tile_rows)
 
     def compare_moved(self, current: Words, reference: Words, box: Box, source_y: int) -> None:

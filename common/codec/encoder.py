@@ -15,7 +15,7 @@ from common.codec.damage import TILE, Box, TileDamage, covering_boxes
 from common.codec.frame_words import BgraFrame, FrameWords, Words, opaque, pixels_u32
 from common.codec.h264 import CRF
 from common.codec.palette import Palettes, colour_bytes, distinct_colours, pack_indices
-from common.codec.scroll import RowHashes, Scroll, find_scroll
+from common.codec.scroll import RowHashes, Scroll, changed_tiles, find_scroll
 from common.codec.video_regions import VideoPicture, VideoRegions
 from common.codec.wire_format import (
     BYTES_PER_PIXEL,
@@ -87,6 +87,8 @@ class ScreenEncoder:
         self._video: VideoRegions | None = None
         #: Row hashes of the last frame sent, valid while it is the reference.
         self._hashes: RowHashes | None = None
+        #: Whether the last update was a scroll (the next one probably is too).
+        self._scrolling = False
         self._stream = CompressionStream()
         self._palettes = Palettes()
         self._seq = 0
@@ -106,14 +108,13 @@ class ScreenEncoder:
         assert self._layout is not None and self._damage is not None
         layout, damage = self._layout, self._damage
         current, before = layout.view(frame), layout.view(reference)
-        damage.compare(current, before)
-        damaged = bool(damage.tiles.any())
-        if not damaged and (self._video is None or not self._video.active):
+        scroll = self._damage_after_scroll(current, before)
+        idle = self._video is None or not self._video.active
+        if scroll is None and idle and not damage.tiles.any():
             if self._video is not None:
                 self._video.unchanged()
             return []
         records = []
-        scroll = self._try_scroll(current, before) if damaged else None
         if scroll is not None:
             records.append(_copy_record(scroll))
             self.stats.copy_records += 1
@@ -147,6 +148,7 @@ class ScreenEncoder:
         assert self._damage is not None
         self._reference = frame.copy()
         self._hashes = None
+        self._scrolling = False
         self._stream.restart()
         self.stats.keyframes += 1
         self._damage.tiles[:] = True
@@ -203,6 +205,43 @@ class ScreenEncoder:
             boxes = rectangles.outside(now_inside)
         return pictures, boxes
 
+    def _damage_after_scroll(self, current: Words, reference: Words) -> Scroll | None:
+        """Computes the damage of the frame, after the scroll it returns if it finds one.
+
+        While the screen keeps scrolling (the last update was a copy), the scroll is
+        looked for first, on row hashes of the whole frame, and the exact damage then
+        takes one pass; otherwise the damage comes first and a scroll is looked for only
+        where it is."""
+        assert self._damage is not None
+        if self._scrolling:
+            scroll = self._scroll_from_hashes(current, reference)
+            moved = None if scroll is None else (_box(scroll), scroll.source_y)
+            self._damage.compare(current, reference, moved)
+        else:
+            self._damage.compare(current, reference)
+            damaged = bool(self._damage.tiles.any())
+            scroll = self._try_scroll(current, reference) if damaged else None
+        self._scrolling = scroll is not None
+        return scroll
+
+    def _scroll_from_hashes(self, current: Words, reference: Words) -> Scroll | None:
+        """The scroll from the reference to `current`, judged on the row hashes of the
+        whole frames alone, if copying it leaves fewer tiles changed."""
+        assert self._layout is not None and self._damage is not None
+        layout = self._layout
+        whole = (0, 0, layout.words_per_row, layout.height)
+        previous = self._hashes
+        now = self._hashes = RowHashes(layout, current, whole, self._damage.tile_words)
+        if previous is None or previous.region != whole:
+            previous = RowHashes(layout, reference, whole, self._damage.tile_words)
+        changed = changed_tiles(layout, now, previous)
+        if changed < SCROLL_MIN_TILES:
+            return None
+        scroll = find_scroll(layout, now, previous)
+        if scroll is None or changed_tiles(layout, now, previous, scroll) >= changed:
+            return None
+        return scroll
+
     def _try_scroll(self, current: Words, reference: Words) -> Scroll | None:
         """Finds a scroll and, if copying it leaves fewer damaged tiles, updates the
         damage as if it were applied and returns it (the caller applies it)."""
@@ -230,7 +269,7 @@ class ScreenEncoder:
         scroll = find_scroll(layout, now, previous)
         if scroll is None:
             return None
-        box = (scroll.x, scroll.y, scroll.x + scroll.width, scroll.y + scroll.height)
+        box = _box(scroll)
         damage.compare_moved(current, reference, box, scroll.source_y)
         if int(damage.tiles.sum()) < damaged:
             return scroll
@@ -332,6 +371,10 @@ class _Rectangles:
 
 def _colour_count(colours: Colours) -> int | None:
     return None if colours is None else int(colours.size)
+
+
+def _box(scroll: Scroll) -> Box:
+    return (scroll.x, scroll.y, scroll.x + scroll.width, scroll.y + scroll.height)
 
 
 def _copy_record(scroll: Scroll) -> bytes:

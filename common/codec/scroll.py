@@ -111,6 +111,27 @@ def find_scroll(layout: FrameWords, now: RowHashes, before: RowHashes) -> Scroll
     return Scroll(x0, y0 + first + span[0], x1 - x0, span[1] - span[0], dy)
 
 
+def changed_tiles(
+    layout: FrameWords, now: RowHashes, before: RowHashes, scroll: Scroll | None = None
+) -> int:
+    """How many tiles differ between two pictures, judged by their hashes (of the same
+    region, which starts on a tile), after `scroll` if one is given. Hashes can collide,
+    so this is for choosing a scroll, never for deciding what to send."""
+    changed = now.values != before.values
+    w0, y0, _, _ = now.region
+    if scroll is not None:
+        top, bottom = scroll.y - y0, scroll.y - y0 + scroll.height
+        first = (scroll.x // layout.pixels_per_word - w0) // now.stripe_words
+        end = -(-((scroll.x + scroll.width) // layout.pixels_per_word - w0) // now.stripe_words)
+        source = before.values[top - scroll.dy : bottom - scroll.dy, first:end]
+        np.not_equal(now.values[top:bottom, first:end], source, out=changed[top:bottom, first:end])
+    rows, stripes = changed.shape
+    bands = -(-rows // TILE)
+    padded = np.zeros((bands * TILE, stripes), np.bool_)
+    padded[:rows] = changed
+    return int(np.count_nonzero(padded.reshape(bands, TILE, stripes).any(axis=1)))
+
+
 def _stripe_hashes(block: Words, stripe_words: int) -> NDArray[np.uint64]:
     rows, width = block.shape
     full = width // stripe_words

@@ -118,6 +118,30 @@ def test_scrolling_down_and_beside_a_static_panel() -> None:
     assert encoder.stats.copy_records == 4
 
 
+def test_a_scroll_that_changes_speed_stops_and_starts_again_stays_exact() -> None:
+    """While a screen keeps scrolling, the next scroll is looked for on hashes first; the
+    damage is still exact, also where the panel beside it changes or scrolling stops."""
+    encoder, decoder = ScreenEncoder(video=False), ScreenDecoder()  # noise below: no H.264
+    page = text_page(512, 120)
+    panel = text_page(128, 30, seed=9)[:480]
+
+    def screen(offset: int, panel_line: int | None = None) -> Frame:
+        frame = np.empty((480, 640, 4), np.uint8)
+        frame[:, :128] = panel
+        frame[:, 128:] = page[offset : offset + 480]
+        if panel_line is not None:
+            frame[panel_line : panel_line + 3, 10:90, 1] ^= 0x33
+        return frame
+
+    offsets = [0, 9, 45, 46, 46, 100, 100, 60, 250, 251]
+    lines = [None, None, 200, None, 70, None, None, 5, None, 400]
+    for offset, line in zip(offsets, lines, strict=True):
+        send(encoder, decoder, screen(offset, line))
+    assert encoder.stats.copy_records >= 6
+    send(encoder, decoder, noise(640, 480))  # everything changes: no scroll
+    send(encoder, decoder, screen(0))
+
+
 def test_noise_takes_the_raw_path_when_video_is_off() -> None:
     encoder, decoder = ScreenEncoder(video=False), ScreenDecoder()
     send(encoder, decoder, noise(200, 150))
