@@ -98,6 +98,8 @@ class Transfer:
     peak: dict[str, int] = field(default_factory=dict)
     #: Sampled RSS: the last quarter's peak minus the first quarter's, by end.
     growth: dict[str, int] = field(default_factory=dict)
+    #: RSS when the transfer started (what earlier transfers left), by end.
+    start: dict[str, int] = field(default_factory=dict)
 
     @property
     def mbps(self) -> float:
@@ -265,6 +267,7 @@ async def _lifeline(
     procs = {**ends.ends, "broker": ends.broker}
     for proc in ends.ends.values():
         reset_high_water(proc)
+    start = {name: rss(proc) for name, proc in ends.ends.items()}
     cpu0 = {name: proc.cpu_seconds() for name, proc in procs.items()}
     async with sampling(ends.ends) as samples:
         answer = await ends.ask(command, timeout)
@@ -285,6 +288,7 @@ async def _lifeline(
         cpu=cpu,
         peak={name: high_water(proc) for name, proc in ends.ends.items()},
         growth={name: _growth(values) for name, values in samples.items()},
+        start=start,
     )
 
 
@@ -507,7 +511,18 @@ def _summarise(measured: Measured, settings: Settings) -> Result:
         f"(median of {IDLE_WINDOW:.0f} s of 50 ms samples before any transfer: {idle_rss}); "
         "the worst of the repetitions. 'Last quarter vs first': the sampled peak of the "
         "transfer's last quarter minus its first quarter's, the worst of the transfers "
-        "(flat: <= 8 MiB).",
+        "(flat: <= 8 MiB). Within each transfer (peak minus the RSS it started with, which "
+        "holds what earlier transfers left behind), the worst: "
+        + "; ".join(
+            f"{case.split(':')[0]}: "
+            + ", ".join(
+                f"{end} +{max(t.peak[end] - t.start[end] for t in of(case)) / MIB:.0f} MiB "
+                f"(from +{max(t.start[end] - measured.idle_rss[end] for t in of(case)) / MIB:.0f})"
+                for end in ("applet", "console")
+            )
+            for case in (DOWNLOAD, UPLOAD)
+        )
+        + ".",
         f"Input: {settings.trials} moves per run, {settings.pause[0] * 1000:.0f}-"
         f"{settings.pause[1] * 1000:.0f} ms apart, as in input_round_trip (console "
         "send_input → pointer seen moved, watched from the console process); idle is run "
