@@ -6,6 +6,7 @@ go through H.264 (common/codec/video_regions.py decides which).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -169,11 +170,14 @@ class ScreenEncoder:
         for picture in pictures:
             x0, y0, x1, y1 = picture.region.box
             reference[y0:y1, x0:x1] = frame[y0:y1, x0:x1]
+        # Only lossy rows can be made exact again: most updates have none.
+        lossy = video is not None and bool(video.lossy_rows.any())
         for box in boxes:
             x0, y0, x1, y1 = box
             records.append(self._pixel_record(frame, box, rectangles))
             reference[y0:y1, x0:x1] = frame[y0:y1, x0:x1]
-            if video is not None:
+            if lossy:
+                assert video is not None
                 video.painted_exactly(box)
         if video is not None:
             refresh = video.refresh_tiles()
@@ -294,7 +298,7 @@ class ScreenEncoder:
                 self.stats.palette_records += 1
                 return RECORD_HEADER.pack(RectType.PALETTE, *header) + payload
         self.stats.raw_records += 1
-        return RECORD_HEADER.pack(RectType.RAW, *header) + frame[y0:y1, x0:x1, :3].tobytes()
+        return RECORD_HEADER.pack(RectType.RAW, *header) + _bgr_bytes(frame, box)
 
     def _video_record(self, picture: VideoPicture) -> bytes:
         x0, y0, x1, y1 = picture.region.box
@@ -371,6 +375,21 @@ class _Rectangles:
 
 def _colour_count(colours: Colours) -> int | None:
     return None if colours is None else int(colours.size)
+
+
+@functools.lru_cache(maxsize=64)
+def _bgr_columns(width: int) -> NDArray[np.intp]:
+    """The byte columns of a row of `width` BGRA pixels that hold B, G and R."""
+    columns: NDArray[np.intp] = np.arange(4 * width).reshape(width, 4)[:, :3].ravel()
+    return columns
+
+
+def _bgr_bytes(frame: BgraFrame, box: Box) -> bytes:
+    """The box's pixels as B G R bytes. A `take` of the byte columns is about twice as
+    fast as copying the strided `[..., :3]` view."""
+    x0, y0, x1, y1 = box
+    rows = frame[y0:y1, x0:x1].reshape(y1 - y0, 4 * (x1 - x0))
+    return rows.take(_bgr_columns(x1 - x0), axis=1).tobytes()
 
 
 def _box(scroll: Scroll) -> Box:
