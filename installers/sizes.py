@@ -98,6 +98,8 @@ def component(name: str) -> str:
         return top
     if base.startswith(("pyi_rth_", "pyiboot", "pyimod", "struct", "lifeline_")):
         return "PyInstaller bootstrap"
+    if ".cpython-" in base or base.endswith((".pyd", ".abi3.so")):
+        return base.split(".")[0]  # a top-level Python extension module (_cffi_backend)
     if base.endswith((".so", ".dll", ".dylib")) or ".so." in base:
         return "system: " + _library_family(base)
     return top
