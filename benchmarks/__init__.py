@@ -25,6 +25,7 @@ BENCHMARKS: dict[str, str] = {
     "input_round_trip": "benchmarks.input_round_trip",
     "recording": "benchmarks.recording",
     "files": "benchmarks.files",
+    "audit": "benchmarks.audit",
     "packaging": "benchmarks.packaging",
 }
 
