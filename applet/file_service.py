@@ -43,6 +43,7 @@ from typing import Any, Protocol
 
 from applet.consent import Action, Consent
 from common.errors import FileError, LifelineError, ProtocolError, TransferError
+from common.files.flow import SendWindow
 from common.files.messages import CHUNK_SIZE, CONSOLE_FILE_MESSAGES, MAX_ENTRIES, MAX_ID
 from common.files.names import check_component, check_name, inside, safe_child
 from common.files.transfer import FileSource, PartialFile, transfer_error
@@ -113,9 +114,18 @@ class _Upload:
 
 
 @dataclass
+class _Flow:
+    """A download's sending window and the event its acknowledgements set."""
+
+    window: SendWindow
+    acked: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+@dataclass
 class _State:
     downloads: dict[int, asyncio.Task[None]] = field(default_factory=dict)
     uploads: dict[int, _Upload] = field(default_factory=dict)
+    flows: dict[int, _Flow] = field(default_factory=dict)
 
 
 class FileService:
@@ -170,6 +180,11 @@ class FileService:
                 await self._cancel(transfer_id)
             elif t == "file_done":
                 log.info("the console verified download %d", transfer_id)
+            elif t == "file_ack":
+                flow = self._state.flows.get(transfer_id)
+                if flow is not None:  # else: a download that ended meanwhile
+                    flow.window.ack(message["offset"])
+                    flow.acked.set()
             elif t in ("file_mkdir", "file_rename", "file_delete"):
                 await self._change(transfer_id, message)
             else:
@@ -235,13 +250,18 @@ class FileService:
             source.close()
             raise
         self._send({"t": "file_start", "id": transfer_id, "size": source.size, "offset": start})
+        self._state.flows[transfer_id] = _Flow(SendWindow(start))
         task = asyncio.get_running_loop().create_task(self._stream(transfer_id, source))
         self._state.downloads[transfer_id] = task
 
     async def _stream(self, transfer_id: int, source: FileSource) -> None:
         state = self._state
+        flow = state.flows[transfer_id]
         try:
             while True:
+                while not flow.window.open:  # the console's disk has not caught up
+                    flow.acked.clear()
+                    await flow.acked.wait()
                 await self.link.wait_writable(Channel.FILE)
                 if not self.consent.granted(Action.FILE_MANAGER):
                     raise TransferError("File transfers were stopped.", reason="cancelled")
@@ -251,6 +271,7 @@ class FileService:
                     break
                 chunk = {"t": "file_chunk", "id": transfer_id, "offset": offset, "data": data}
                 self._send(chunk)
+                flow.window.sent_to(source.offset)
             end = {
                 "t": "file_end",
                 "id": transfer_id,
@@ -270,6 +291,7 @@ class FileService:
         finally:
             source.close()
             state.downloads.pop(transfer_id, None)
+            state.flows.pop(transfer_id, None)
 
     # ---- uploads: the technician → this computer -----------------------------------
 
@@ -316,6 +338,7 @@ class FileService:
                 if not upload.started or part.offset + len(message["data"]) > upload.size:
                     raise TransferError("More data arrived than announced.", reason="out_of_order")
                 await asyncio.to_thread(part.write, message["offset"], message["data"])
+                self._send({"t": "file_ack", "id": transfer_id, "offset": part.offset})
             else:  # file_end
                 md5, sha256 = await asyncio.to_thread(
                     part.finish, message["size"], message["md5"], message["sha256"]

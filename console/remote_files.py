@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from common.errors import FileError, LifelineError, ProtocolError, TransferError
+from common.files.flow import SendWindow
 from common.files.messages import APPLET_FILE_MESSAGES, MAX_ID
 from common.files.names import MAX_NAME_BYTES, check_component, check_name, safe_child
 from common.files.transfer import FileSource, PartialFile, transfer_error
@@ -162,6 +163,9 @@ class _Transfer:
     answer: asyncio.Future[dict[str, Any]] | None = None
     last_report: float = 0.0
     window: deque[tuple[float, int]] = field(default_factory=deque)
+    #: An upload's sending window (common/files/flow.py) and the event acks set.
+    flow: SendWindow | None = None
+    acked: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 class RemoteFiles:
@@ -428,7 +432,7 @@ class RemoteFiles:
             return
         transfer = self._by_id.get(request_id)
         if transfer is None:
-            if t in ("file_error", "file_cancel", "file_chunk", "file_end"):
+            if t in ("file_error", "file_cancel", "file_chunk", "file_end", "file_ack"):
                 return  # a transfer we stopped already
             raise ProtocolError("That file message names no transfer in progress.")
         if transfer.status.direction == "upload":
@@ -473,6 +477,7 @@ class RemoteFiles:
                 if not transfer.started or part.offset + len(data) > transfer.status.size:
                     raise TransferError("More data arrived than announced.", reason="out_of_order")
                 await asyncio.to_thread(part.write, message["offset"], data)
+                self._send({"t": "file_ack", "id": transfer.id, "offset": part.offset})
                 self._progress(transfer, done=part.offset)
             elif t == "file_end":
                 if not transfer.started or message["size"] != transfer.status.size:
@@ -516,16 +521,21 @@ class RemoteFiles:
                 source.start, accept["offset"], accept.get("prefix_sha256")
             )
             transfer.answer = asyncio.get_running_loop().create_future()
+            flow = transfer.flow = SendWindow(offset)
             self._send({"t": "file_start", "id": transfer.id, "size": source.size,
                         "offset": offset})  # fmt: skip
             self._progress(transfer, size=source.size, done=offset, resumed_from=offset, force=True)
             while True:
+                while not flow.open:  # the customer's disk has not caught up
+                    transfer.acked.clear()
+                    await transfer.acked.wait()
                 await self._wait_writable()
                 at = source.offset
                 data = await asyncio.to_thread(source.read_chunk)
                 if not data:
                     break
                 self._send({"t": "file_chunk", "id": transfer.id, "offset": at, "data": data})
+                flow.sent_to(source.offset)
                 self._progress(transfer, done=source.offset)
             self._send({"t": "file_end", "id": transfer.id, "size": source.offset,
                         "md5": source.md5, "sha256": source.sha256})  # fmt: skip
@@ -549,6 +559,10 @@ class RemoteFiles:
 
     async def _upload_message(self, transfer: _Transfer, message: dict[str, Any]) -> None:
         t, answer = message["t"], transfer.answer
+        if t == "file_ack" and transfer.flow is not None:
+            transfer.flow.ack(message["offset"])
+            transfer.acked.set()
+            return
         if answer is None or answer.done():
             raise ProtocolError(f"{t!r} arrived when nothing was awaited.")
         if t == "file_accept" and not transfer.started:

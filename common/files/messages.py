@@ -65,6 +65,7 @@ CONSOLE_FILE_MESSAGES = SchemaRegistry(
         {"id": _ID, "root": _ROOT, "path": _PATH, "name": _NAME, "new_name": _NAME},
     ),
     Schema("file_delete", {"id": _ID, "root": _ROOT, "path": _PATH, "name": _NAME}),
+    Schema("file_ack", {"id": _ID, "offset": Field(int)}),
 )
 
 #: What the applet may send the console.
@@ -91,4 +92,5 @@ APPLET_FILE_MESSAGES = SchemaRegistry(
     Schema("file_cancel", {"id": _ID}),
     Schema("file_error", {"id": _ID, "reason": Field(str, 32), "message": Field(str, MAX_REASON)}),
     Schema("file_ok", {"id": _ID}),
+    Schema("file_ack", {"id": _ID, "offset": Field(int)}),
 )

@@ -501,3 +501,31 @@ async def test_changes_need_send_files(tmp_path: Path) -> None:
     assert await change(service, link, "file_delete", tmp_path, name="f") == "policy"
     assert await change(service, link, "file_mkdir", tmp_path, name="d") == "policy"
     assert sorted(os.listdir(tmp_path)) == ["f"]
+
+
+async def test_a_download_waits_for_the_consoles_acknowledgements(tmp_path: Path) -> None:
+    """The console's disk sets the pace: no more than WINDOW bytes beyond its last
+    file_ack are ever sent, so chunks never pile up in its memory."""
+    from common.files.flow import WINDOW
+
+    link = FakeLink()
+    consent = granted_consent(ALL)
+    service = FileService(link, consent, ALL, home=tmp_path, chunk_size=64 * 1024)
+    (tmp_path / "big").write_bytes(os.urandom(3 * WINDOW))
+    await service.handle({"t": "file_get", "id": 1, **where(tmp_path / "big")})
+
+    def sent() -> int:
+        return sum(len(m["data"]) for m in link.of("file_chunk"))
+
+    await asyncio.sleep(0.3)
+    assert sent() == WINDOW  # and it waits there
+    await service.handle({"t": "file_ack", "id": 1, "offset": WINDOW // 2})
+    await asyncio.sleep(0.3)
+    assert sent() == WINDOW + WINDOW // 2
+    with pytest.raises(ProtocolError):  # beyond what was sent
+        await service.handle({"t": "file_ack", "id": 1, "offset": 3 * WINDOW})
+    while not link.of("file_end"):
+        await service.handle({"t": "file_ack", "id": 1, "offset": sent()})
+        await asyncio.sleep(0.05)
+    assert link.of("file_end")[0]["size"] == 3 * WINDOW
+    await service.stop()
