@@ -23,8 +23,6 @@ from collections.abc import Callable
 from typing import Protocol
 
 from applet.capture import Capturer, Monitor
-from common.codec import ScreenEncoder
-from common.codec.h264 import CRF
 from common.protocol import Channel
 
 log = logging.getLogger("lifeline.applet")
@@ -61,10 +59,16 @@ class ScreenStreamer:
         on_failure: Callable[[Exception], None] | None = None,
         damage: DamageWatch | None = None,
         video: bool = True,
-        crf: int = CRF,
+        crf: int | None = None,
     ) -> None:
         """``video`` and ``crf`` are the codec's (`ScreenEncoder`): ``video=False`` sends
-        every pixel losslessly, never H.264; ``crf`` is the quality of its video regions."""
+        every pixel losslessly, never H.264; ``crf`` is the quality of its video regions
+        (the codec's default when None)."""
+        # Imported here, once a technician has joined: the codec and PyAV take a few
+        # tenths of a second to load, which the applet's first windows need not wait for.
+        from common.codec import ScreenEncoder
+        from common.codec.h264 import CRF
+
         self.link = link
         #: Where the OS says when the screen changes, an idle screen is not grabbed.
         self.damage = damage
@@ -73,7 +77,7 @@ class ScreenStreamer:
         self.capturer = capturer
         self.monitor = monitor
         self.interval = 1.0 / fps
-        self.encoder = ScreenEncoder(video=video, crf=crf)
+        self.encoder = ScreenEncoder(video=video, crf=CRF if crf is None else crf)
         #: Called when capturing fails for good (monitor gone, session over).
         self.on_failure = on_failure
         self._keyframe = True
