@@ -105,3 +105,30 @@ def test_tight_boxes_cover_every_change_exactly_once_and_no_more(
     assert covered.max(initial=0) <= 1
     assert np.array_equal(covered == 1, covered.astype(bool))
     assert not (changed & (covered == 0)).any()
+
+
+@pytest.mark.parametrize("box", [(0, 64, 256, 192), (64, 0, 128, 128), (192, 64, 256, 236)])
+@pytest.mark.parametrize("width", [256, 255])
+def test_a_moved_compare_equals_comparing_with_the_moved_picture(
+    box: tuple[int, int, int, int], width: int
+) -> None:
+    """Wide and narrow boxes, in one pass or after `compare`: the damage is that of the
+    reference with the box's rows taken from 20 rows below."""
+    x0, y0, x1, y1 = box
+    x1 = min(x1, width)
+    before = noise(width, 256)
+    after = with_random_alpha(np.roll(before, -20, axis=0), seed=3)
+    after[150:160, 10:20, 0] ^= 0x40
+    moved = before.copy()
+    moved[y0:y1, x0:x1] = before[y0 + 20 : y1 + 20, x0:x1]
+    wanted = damage_of(moved, after)
+    layout = FrameWords.for_size(width, 256)
+    now, ref = layout.view(after), layout.view(before)
+    once = TileDamage(layout)
+    once.compare(now, ref, ((x0, y0, x1, y1), y0 + 20))
+    twice = TileDamage(layout)
+    twice.compare(now, ref)
+    twice.compare_moved(now, ref, (x0, y0, x1, y1), y0 + 20)
+    for damage in (once, twice):
+        assert np.array_equal(damage.tiles, wanted.tiles)
+        assert damage.damaged_boxes(tighten=True) == wanted.damaged_boxes(tighten=True)
