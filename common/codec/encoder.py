@@ -119,12 +119,15 @@ class ScreenEncoder:
         if scroll is not None:
             records.append(_copy_record(scroll))
             self.stats.copy_records += 1
-            y0, x0, x1 = scroll.y, scroll.x, scroll.x + scroll.width
-            source = reference[scroll.source_y : scroll.source_y + scroll.height, x0:x1]
-            reference[y0 : y0 + scroll.height, x0:x1] = source
             if self._video is not None:
                 self._video.moved(scroll)
-        records += self._changes(frame, keyframe=False)
+        # The update brings the decoder to this frame everywhere: exactly, or in lossy
+        # tiles as the H.264 picture of it that the reference stands for. After a scroll,
+        # one contiguous copy of the frame is cheaper than moving the scrolled rows and
+        # writing each rectangle; otherwise the rectangles are written as they are sent.
+        records += self._changes(frame, keyframe=False, write_reference=scroll is None)
+        if scroll is not None:
+            np.copyto(reference, frame)
         return self._pack(records, keyframe=False) if records else []
 
     def lossy_rects(self) -> list[Rect]:
@@ -155,9 +158,12 @@ class ScreenEncoder:
         self._damage.tiles[:] = True
         return self._pack(self._changes(frame, keyframe=True), keyframe=True)
 
-    def _changes(self, frame: BgraFrame, *, keyframe: bool) -> list[bytes]:
+    def _changes(
+        self, frame: BgraFrame, *, keyframe: bool, write_reference: bool = False
+    ) -> list[bytes]:
         """The VIDEO and pixel records for this frame's damage (after any scroll), plus
-        lossless refreshes; brings the reference up to date."""
+        lossless refreshes. With `write_reference`, writes what they paint into the
+        reference; otherwise the caller brings it up to date."""
         assert self._damage is not None and self._reference is not None
         reference, video = self._reference, self._video
         rectangles = _Rectangles(self._damage, frame, tighten=not keyframe)
@@ -167,15 +173,16 @@ class ScreenEncoder:
         else:
             pictures, boxes = self._video_pictures(video, frame, rectangles)
         records = [self._video_record(picture) for picture in pictures]
-        for picture in pictures:
+        for picture in pictures if write_reference else ():
             x0, y0, x1, y1 = picture.region.box
             reference[y0:y1, x0:x1] = frame[y0:y1, x0:x1]
         # Only lossy rows can be made exact again: most updates have none.
         lossy = video is not None and bool(video.lossy_rows.any())
         for box in boxes:
-            x0, y0, x1, y1 = box
             records.append(self._pixel_record(frame, box, rectangles))
-            reference[y0:y1, x0:x1] = frame[y0:y1, x0:x1]
+            if write_reference:
+                x0, y0, x1, y1 = box
+                reference[y0:y1, x0:x1] = frame[y0:y1, x0:x1]
             if lossy:
                 assert video is not None
                 video.painted_exactly(box)
