@@ -362,6 +362,8 @@ class Accounts:
         tech = self.storage.get_technician(row.email)
         if tech is None or tech.disabled:
             raise TokenInvalid()
-        if activity:
+        # Activity is written at most every few seconds: a console in a session sends
+        # many messages, and each write is a commit of its own (fsync).
+        if activity and now - row.last_used >= min(30.0, self.config.inactivity_logoff / 20):
             self.storage.touch_token(row.token_hash, now)
         return tech
