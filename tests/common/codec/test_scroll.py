@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from benchmarks.synthetic_screens import noise, text_page
+from benchmarks.synthetic_screens import noise, text_page, with_random_alpha
 from common.codec.damage import TILE
 from common.codec.frame_words import FrameWords
 from common.codec.scroll import RowHashes, Scroll, find_scroll
@@ -43,3 +44,24 @@ def test_unrelated_pictures_have_no_scroll() -> None:
 def test_a_blank_screen_has_no_scroll() -> None:
     blank = np.zeros((200, 256, 4), np.uint8)
     assert scroll_between(blank, blank) is None
+
+
+@pytest.mark.parametrize("width", [256, 255])
+def test_row_hashes_ignore_alpha_and_see_any_one_byte_change(width: int) -> None:
+    frame = noise(width, 40)
+    layout = FrameWords.for_size(width, 40)
+    region = (0, 0, layout.words_per_row, 40)
+    stripe = TILE // layout.pixels_per_word
+
+    def hashes(picture: np.ndarray) -> np.ndarray:
+        return RowHashes(layout, layout.view(picture), region, stripe).values
+
+    base = hashes(frame)
+    assert np.array_equal(hashes(with_random_alpha(frame)), base)
+    rng = np.random.default_rng(1)
+    for _ in range(50):
+        y, x, channel = int(rng.integers(40)), int(rng.integers(width)), int(rng.integers(3))
+        changed = frame.copy()
+        changed[y, x, channel] ^= int(rng.integers(1, 256))
+        differs = hashes(changed) != base
+        assert differs.sum() == 1 and differs[y, x // TILE]
