@@ -8,6 +8,7 @@ from __future__ import annotations
 import concurrent.futures
 import logging
 import re
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -15,9 +16,14 @@ from typing import Any, BinaryIO
 
 import platformdirs
 
+from common.codec.wire_format import read_update_header
+from common.errors import CodecError
 from common.recording import Kind, RecordingWriter
 
 log = logging.getLogger("lifeline.console")
+#: Bytes of the stream waiting for the recording's disk before the recording stops
+#: (about a minute of a busy screen).
+MAX_PENDING = 64 * 1024 * 1024
 
 _UNSAFE = re.compile(r'[\x00-\x1f<>:"/\\|?*]+')
 
@@ -53,10 +59,24 @@ class SessionRecorder:
         #: Why the recording stopped early (a write failed), or None.
         self.failed: str | None = None
         self.closed = False
+        #: Updates before the first keyframe are not recorded (a player starts there).
+        self._keyframe_seen = False
+        #: Bytes handed to the writer thread and not yet written.
+        self._pending = 0
+        self._pending_lock = threading.Lock()
 
     def screen_update(self, monitor: int, data: bytes) -> None:
+        """Records one update as received; those before the first keyframe (already on
+        their way when recording started) are left out, so the file starts cleanly."""
+        if not self._keyframe_seen:
+            try:
+                self._keyframe_seen = read_update_header(data).keyframe
+            except CodecError:
+                return  # the viewer refuses it too
+            if not self._keyframe_seen:
+                return
         at = self._writer.elapsed_ms
-        self._submit(self._writer.screen_update, monitor, data, at)
+        self._submit(self._writer.screen_update, monitor, data, at, size=len(data))
 
     def write(self, kind: Kind, payload: dict[str, Any]) -> None:
         self._submit(self._write, kind, payload, self._writer.elapsed_ms)
@@ -83,19 +103,32 @@ class SessionRecorder:
         except OSError as exc:
             self._failed(exc)
 
-    def _submit(self, function: Callable[..., None], *args: Any) -> None:
-        if self.failed is None and not self.closed:
-            self._pool.submit(self._run, function, *args)
-
-    def _run(self, function: Callable[..., None], *args: Any) -> None:
-        if self.failed is not None:
+    def _submit(self, function: Callable[..., None], *args: Any, size: int = 0) -> None:
+        if self.failed is not None or self.closed:
             return
+        with self._pending_lock:
+            self._pending += size
+            behind = self._pending
+        if behind > MAX_PENDING:
+            # The folder (a network share, a slow disk) is not keeping up: stop cleanly
+            # rather than hold the stream in memory.
+            self._failed(OSError(0, "the recording folder is not keeping up with the session"))
+            return
+        self._pool.submit(self._run, function, *args, size=size)
+
+    def _run(self, function: Callable[..., None], *args: Any, size: int = 0) -> None:
         try:
-            function(*args)
+            if self.failed is None:
+                function(*args)
         except (OSError, ValueError) as exc:
             self._failed(exc)
+        finally:
+            with self._pending_lock:
+                self._pending -= size
 
     def _failed(self, exc: Exception) -> None:
+        if self.failed is not None:
+            return
         reason = getattr(exc, "strerror", None) or str(exc)
         self.failed = f"The recording stopped: {reason}."
         log.warning("recording %s stopped: %s", self.path, reason)
