@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from benchmarks.synthetic_screens import noise, with_random_alpha
-from common.codec.damage import TileDamage, damaged_cells
+from common.codec.damage import TileDamage, covering_boxes, damaged_cells
 from common.codec.frame_words import FrameWords
 
 
@@ -65,12 +65,15 @@ def test_compare_moved_sees_a_scroll_and_can_be_undone() -> None:
     assert damage.tiles.all()
 
 
-def test_cells_merge_tiles_two_by_two() -> None:
-    tiles = np.zeros((3, 5), np.bool_)
-    tiles[0, 0] = tiles[1, 1] = True  # one cell: both diagonal tiles
-    tiles[0, 3] = True
-    tiles[2, 4] = True  # the padded corner cell
-    assert damaged_cells(tiles) == [(0, 0, 2, 2), (3, 0, 4, 1), (4, 2, 5, 3)]
+def test_cells_merge_tiles_four_wide_by_two_high() -> None:
+    tiles = np.zeros((3, 9), np.bool_)
+    tiles[0, 0] = tiles[1, 3] = True  # one cell: opposite corners
+    tiles[0, 5] = True
+    tiles[2, 8] = True  # the padded corner cell
+    assert damaged_cells(tiles) == [(0, 0, 4, 2), (5, 0, 6, 1), (8, 2, 9, 3)]
+    assert covering_boxes(tiles) == [(0, 0, 1, 1), (3, 1, 4, 2), (5, 0, 6, 1), (8, 2, 9, 3)]
+    tiles[0:2, 4:8] = True
+    assert (4, 0, 8, 2) in covering_boxes(tiles)
 
 
 @settings(max_examples=150, deadline=None)
