@@ -43,7 +43,7 @@ from typing import Any, Protocol
 
 from applet.consent import Action, Consent
 from common.errors import FileError, LifelineError, ProtocolError, TransferError
-from common.files.flow import SendWindow
+from common.files.flow import WINDOW, SendWindow
 from common.files.messages import CHUNK_SIZE, CONSOLE_FILE_MESSAGES, MAX_ENTRIES, MAX_ID
 from common.files.names import check_component, check_name, inside, safe_child
 from common.files.transfer import FileSource, PartialFile, transfer_error
@@ -108,9 +108,25 @@ def _windows_drives() -> list[str]:  # pragma: no cover - Windows only
 
 @dataclass
 class _Upload:
+    """An upload being received: chunks are checked as they arrive and written by a
+    task of their own, so the session's messages (input first) never wait for a disk."""
+
     part: PartialFile
     size: int
     started: bool = False
+    #: Bytes accepted so far (written or waiting for the writer).
+    received: int = 0
+    chunks: asyncio.Queue[dict[str, Any] | None] = field(default_factory=asyncio.Queue)
+    writer: asyncio.Task[None] | None = None
+    stopped: bool = False
+
+    async def halt(self) -> None:
+        """Stops the writer after the chunk it is writing (within one chunk's time)."""
+        self.stopped = True
+        self.chunks.put_nowait(None)
+        if self.writer is not None and self.writer is not asyncio.current_task():
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self.writer
 
 
 @dataclass
@@ -203,6 +219,7 @@ class FileService:
                 await task
             self._send_error(transfer_id, "cancelled", "File transfers were stopped.")
         for transfer_id, upload in list(state.uploads.items()):
+            await upload.halt()
             await asyncio.to_thread(upload.part.abort)
             self._send_error(transfer_id, "cancelled", "File transfers were stopped.")
 
@@ -327,29 +344,68 @@ class FileService:
         part, t = upload.part, message["t"]
         try:
             if t == "file_start":
-                if message["size"] != upload.size:
+                if upload.started or message["size"] != upload.size:
                     raise TransferError("The file size changed.", reason="out_of_order")
                 if message["offset"] == 0 and part.offset:
                     await asyncio.to_thread(part.restart)
                 elif message["offset"] != part.offset:
                     raise TransferError("The upload did not resume here.", reason="out_of_order")
-                upload.started = True
+                upload.started, upload.received = True, part.offset
+                upload.writer = asyncio.get_running_loop().create_task(
+                    self._write_upload(transfer_id, upload)
+                )
             elif t == "file_chunk":
-                if not upload.started or part.offset + len(message["data"]) > upload.size:
+                end = upload.received + len(message["data"])
+                if not upload.started or end > upload.size:
                     raise TransferError("More data arrived than announced.", reason="out_of_order")
-                await asyncio.to_thread(part.write, message["offset"], message["data"])
-                self._send({"t": "file_ack", "id": transfer_id, "offset": part.offset})
+                if message["offset"] != upload.received:
+                    raise TransferError(
+                        f"{part.name}: a chunk arrived out of order.", reason="out_of_order"
+                    )
+                if end - part.offset > 2 * WINDOW:
+                    raise TransferError(
+                        "The technician's computer sent more than it may before this one "
+                        "acknowledged it.",
+                        reason="out_of_order",
+                    )
+                upload.received = end
+                upload.chunks.put_nowait(message)
             else:  # file_end
+                if not upload.started:
+                    raise TransferError(
+                        "The upload ended before it started.", reason="out_of_order"
+                    )
+                upload.chunks.put_nowait(message)
+        except TransferError:
+            self._state.uploads.pop(transfer_id, None)
+            await upload.halt()
+            await asyncio.to_thread(part.abort)
+            raise
+
+    async def _write_upload(self, transfer_id: int, upload: _Upload) -> None:
+        """Writes an upload's chunks as they come, acknowledging each, and puts the file
+        in place at its end; a failure removes the partial file and tells the console."""
+        part = upload.part
+        try:
+            while (message := await upload.chunks.get()) is not None and not upload.stopped:
+                if message["t"] == "file_chunk":
+                    await asyncio.to_thread(part.write, message["offset"], message["data"])
+                    if not upload.stopped:
+                        self._send({"t": "file_ack", "id": transfer_id, "offset": part.offset})
+                    continue
                 md5, sha256 = await asyncio.to_thread(
                     part.finish, message["size"], message["md5"], message["sha256"]
                 )
-                del self._state.uploads[transfer_id]
+                self._state.uploads.pop(transfer_id, None)
                 self._send({"t": "file_done", "id": transfer_id, "md5": md5, "sha256": sha256})
                 self._record("upload", part.final, message["size"], md5, sha256)
-        except TransferError:
-            self._state.uploads.pop(transfer_id, None)
-            await asyncio.to_thread(part.abort)
-            raise
+                return
+        except TransferError as exc:
+            if self._state.uploads.pop(transfer_id, None) is not None:
+                await asyncio.to_thread(part.abort)
+                self._send_error(transfer_id, exc.reason, str(exc))
+        except LifelineError:
+            log.info("upload %d stopped: the session is over", transfer_id)
 
     # ---- new folders, renames, deletions -------------------------------------------
 
@@ -389,6 +445,7 @@ class FileService:
                 await task
         upload = self._state.uploads.pop(transfer_id, None)
         if upload is not None:
+            await upload.halt()
             await asyncio.to_thread(upload.part.abort)
 
     # ---- helpers -------------------------------------------------------------------

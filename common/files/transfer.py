@@ -196,7 +196,9 @@ class PartialFile:
             flags |= os.O_TRUNC
         try:
             fd = os.open(self.temp, flags, 0o600)
-            self._file = os.fdopen(fd, "r+b")
+            # Unbuffered: what was acknowledged is in the file even if this process is
+            # killed the next moment, so an attempt after a restart resumes from it.
+            self._file = os.fdopen(fd, "r+b", buffering=0)
             self._hashes = _Hashes()
             self.offset = _hash_prefix(self._file, 1 << 62, self.chunk_size, self._hashes)
         except OSError as exc:
@@ -230,7 +232,12 @@ class PartialFile:
             )
         try:
             f.seek(offset)
-            f.write(data)
+            view = memoryview(data)
+            while view:  # a raw file may take part of a write
+                written = f.write(view)
+                if not written:
+                    raise OSError(errno.EIO, "the file took no more data")
+                view = view[written:]
         except OSError as exc:
             self.abort()
             raise transfer_error(exc, self.name) from None

@@ -140,7 +140,7 @@ async def upload(
          "sha256": source.sha256}
     )  # fmt: skip
     source.close()
-    result = link.sent[-1]
+    result = await link.wait_for("file_done", "file_error")  # from the writer task
     result["chunks"] = sent
     return result
 
@@ -369,6 +369,9 @@ async def test_an_upload_resumes_from_a_partial_file(tmp_path: Path) -> None:
     (tmp_path / "dest").mkdir()
     service, link, _ = make(tmp_path)
     await upload(service, link, tmp_path / "src", tmp_path / "dest", stop_after=3)
+    async with asyncio.timeout(5):  # the three chunks are written (and acknowledged)
+        while len(link.of("file_ack")) < 3:
+            await asyncio.sleep(0.01)
     # The applet restarts (a new service): the partial file is still there.
     service, link, _ = make(tmp_path)
     done = await upload(service, link, tmp_path / "src", tmp_path / "dest", tid=2)
@@ -401,7 +404,7 @@ async def test_a_damaged_upload_is_removed(tmp_path: Path) -> None:
     await service.handle({"t": "file_chunk", "id": 1, "offset": 0, "data": b"abc"})
     md5, sha = hashlib.md5(b"abd").hexdigest(), hashlib.sha256(b"abd").hexdigest()
     await service.handle({"t": "file_end", "id": 1, "size": 3, "md5": md5, "sha256": sha})
-    assert link.sent[-1]["reason"] == "hash_mismatch"
+    assert (await link.wait_for("file_error"))["reason"] == "hash_mismatch"
     assert os.listdir(tmp_path / "dest") == []
 
 
