@@ -11,7 +11,7 @@ import contextlib
 import hashlib
 import os
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -30,37 +30,11 @@ from console.remote_files import (
     TransferStatus,
 )
 from console.rights import RightChanged
-from console.technician_session import ConsoleEvent, TechnicianSession
+from console.technician_session import TechnicianSession
 from tests.applet.sessions import ui_event
 from tests.broker.cut_proxy import CutProxy
 from tests.conftest import paired_sessions
-
-
-class Events:
-    def __init__(self) -> None:
-        self.queue: asyncio.Queue[ConsoleEvent] = asyncio.Queue()
-        #: The last status of each transfer.
-        self.transfers: dict[int, TransferStatus] = {}
-
-    def put(self, event: ConsoleEvent) -> None:
-        if isinstance(event, TransferStatus):
-            self.transfers[event.number] = event
-        self.queue.put_nowait(event)
-
-    async def next(
-        self, kind: type, where: Callable[[Any], bool] = lambda e: True, timeout: float = 20
-    ) -> Any:
-        async with asyncio.timeout(timeout):
-            while True:
-                event = await self.queue.get()
-                if isinstance(event, kind) and where(event):
-                    return event
-
-    async def finished(self, number: int, timeout: float = 60) -> TransferStatus:
-        async with asyncio.timeout(timeout):
-            while not (status := self.transfers[number]).finished:
-                await self.next(TransferStatus)
-        return status
+from tests.console.console_events import Events
 
 
 @dataclass

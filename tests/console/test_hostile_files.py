@@ -15,27 +15,11 @@ import pytest
 from broker.app import Broker
 from common.protocol import Channel
 from common.transport import BrokerClient, Login, PeerSession
-from console.remote_files import FileProblem, TransferState, TransferStatus
-from console.technician_session import ConsoleEvent, TechnicianSession
+from console.remote_files import FileProblem, TransferState
+from console.technician_session import TechnicianSession
 from tests.common.test_file_names import HOSTILE
 from tests.conftest import address, paired_sessions
-
-
-class Events:
-    def __init__(self) -> None:
-        self.queue: asyncio.Queue[ConsoleEvent] = asyncio.Queue()
-        self.transfers: dict[int, TransferStatus] = {}
-
-    def put(self, event: ConsoleEvent) -> None:
-        if isinstance(event, TransferStatus):
-            self.transfers[event.number] = event
-        self.queue.put_nowait(event)
-
-    async def finished(self, number: int) -> TransferStatus:
-        async with asyncio.timeout(10):
-            while not (status := self.transfers[number]).finished:
-                await self.queue.get()
-        return status
+from tests.console.console_events import Events
 
 
 class EvilApplet:
@@ -126,16 +110,9 @@ async def test_hostile_names_write_nothing_outside_and_say_why(
     server.entries = [entry("..", "folder"), entry("outside-link", "folder")]
     for name in ("..", "outside-link", "CON", "a/b"):
         assert await tech.files.download_folder("/", ["home", name], dest) == 0
-        problem = await asyncio.wait_for(_next(events, FileProblem), 5)
+        problem = await events.next(FileProblem, timeout=5)
         assert problem.text
     assert everything_below(top) == before
-
-
-async def _next(events: Events, kind: type) -> Any:
-    while True:
-        event = await events.queue.get()
-        if isinstance(event, kind):
-            return event
 
 
 @pytest.mark.parametrize(
