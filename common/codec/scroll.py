@@ -25,6 +25,8 @@ from common.codec.frame_words import FrameWords, Words
 MIN_VOTES = 8
 #: Fewest rows a copy must span to be worth a record.
 MIN_ROWS = 8
+#: From this many stripes on, only every other stripe's rows vote.
+VOTING_STRIPES = 8
 
 #: One weight per pixel of a stripe (a stripe is one tile, TILE pixels wide). A pixel is
 #: a little-endian uint32 with the alpha byte on top; each weight is an odd number times
@@ -86,9 +88,15 @@ class RowHashes:
         self._unique: tuple[NDArray[np.uint64], NDArray[np.intp]] | None = None
 
     def unique(self) -> tuple[NDArray[np.uint64], NDArray[np.intp]]:
-        """The hashes that occur once, sorted, and their positions in `values.ravel()`."""
+        """The voting hashes that occur once, sorted, and their rows. Every other stripe
+        votes when there are at least VOTING_STRIPES: thousands of rows still agree on a
+        real scroll, for half the sort."""
         if self._unique is None:
-            self._unique = _unique_keys(self.values.ravel())
+            stripes = self.values.shape[1]
+            step = 2 if stripes >= VOTING_STRIPES else 1
+            voting = self.values[:, ::step]
+            keys, where = _unique_keys(voting.ravel())
+            self._unique = keys, where // voting.shape[1]
         return self._unique
 
 
@@ -160,14 +168,13 @@ def _stripe_hashes(pixels: NDArray[np.uint32], stripe: int) -> NDArray[np.uint32
 
 
 def _dominant_shift(now: RowHashes, before: RowHashes) -> int | None:
-    stripes = now.values.shape[1]
-    keys_now, where_now = now.unique()
-    keys_before, where_before = before.unique()
+    keys_now, rows_now = now.unique()
+    keys_before, rows_before = before.unique()
     if keys_now.size == 0 or keys_before.size == 0:
         return None
     at = np.minimum(np.searchsorted(keys_before, keys_now), keys_before.size - 1)
     hit = keys_before[at] == keys_now
-    shifts = where_now[hit] // stripes - where_before[at[hit]] // stripes
+    shifts = rows_now[hit] - rows_before[at[hit]]
     shifts = shifts[shifts != 0]
     if shifts.size < MIN_VOTES:
         return None
