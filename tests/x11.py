@@ -10,7 +10,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from console.demo_desktop import DesktopError, start_xvfb
+from console.demo_desktop import DesktopError, start_xvfb, stop_xvfb
 
 
 @contextmanager
@@ -23,8 +23,7 @@ def xvfb(width: int = 1280, height: int = 720) -> Iterator[str]:
     try:
         yield display
     finally:
-        server.terminate()
-        server.wait(10)
+        stop_xvfb(server)
 
 
 @contextmanager
