@@ -86,6 +86,17 @@
     </message>
 </context>
 <context>
+    <name>PublisherLabel</name>
+    <message>
+        <source>Published by {name} (checked by {system})</source>
+        <translation>Publié par {name} (vérifié par {system})</translation>
+    </message>
+    <message>
+        <source>{system} checked the digital signature of this program: it is the copy {name} published, unchanged.</source>
+        <translation>{system} a vérifié la signature numérique de ce programme : c’est bien la copie publiée par {name}, sans modification.</translation>
+    </message>
+</context>
+<context>
     <name>ScreenIndicator</name>
     <message>
         <source>{technician} is controlling this computer</source>

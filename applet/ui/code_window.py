@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
+from applet.ui.publisher_label import PublisherLabel
 from applet.ui.wording import grouped_digits
 from common.crypto.code import MAX_NAMEPLATE_DIGITS, MIN_NAMEPLATE_DIGITS, SECRET_DIGITS
 
@@ -43,11 +44,12 @@ class CodeWindow(QWidget):
         self.connect_button.setObjectName("primary")
         self.connect_button.setEnabled(False)
         self.connect_button.setDefault(True)
+        self.publisher = PublisherLabel()
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 20, 24, 20)
         layout.setSpacing(12)
-        for widget in (title, hint, self.code, self.error, self.connect_button):
+        for widget in (title, hint, self.code, self.error, self.connect_button, self.publisher):
             layout.addWidget(widget)
         self._connect_signals()
 

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
 
 from applet.consent import Action
 from applet.ui import wording
+from applet.ui.publisher_label import PublisherLabel
 
 
 class SessionWindow(QWidget):
@@ -82,6 +83,8 @@ class SessionWindow(QWidget):
             layout.addWidget(widget)
         layout.addStretch(1)
         layout.addLayout(buttons)
+        self.publisher = PublisherLabel()
+        layout.addWidget(self.publisher)
         self._rows: dict[Action, QWidget] = {}
         self._connect_signals()
 

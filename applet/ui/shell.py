@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 import time
 from collections.abc import Callable
 
@@ -16,6 +17,7 @@ from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMessageBox, QWidget
 
+from applet import publisher
 from applet.consent import Action, Change, Denied, Granted, Revoked
 from applet.controller import (
     ChatReceived,
@@ -26,7 +28,7 @@ from applet.controller import (
     QuestionClosed,
     RightsChanged,
 )
-from applet.launch import LaunchSettings
+from applet.launch import LaunchSettings, program_path
 from applet.local_input import LocalInputWatch, TakeBackHotkey, open_local_input
 from applet.session_run import (
     AppletRun,
@@ -54,17 +56,22 @@ class AppletShell(QObject):
 
     finished = Signal(int)
     _reported = Signal(object)
+    _publisher_found = Signal(object)
 
     def __init__(
         self,
         settings: LaunchSettings,
         *,
         local_input: Callable[[], LocalInputWatch | None] = open_local_input,
+        find_publisher: Callable[[], publisher.Publisher | None] = (
+            lambda: publisher.find(program_path())
+        ),
     ) -> None:
         super().__init__()
         self.settings = settings
         self.run = AppletRun(settings.broker, self._reported.emit)
         self._open_local_input = local_input
+        self._find_publisher = find_publisher
         self.local_input: LocalInputWatch | None = None
         self.code_window = CodeWindow()
         self.session_window = SessionWindow(TakeBackHotkey.LABEL)
@@ -81,6 +88,7 @@ class AppletShell(QObject):
 
     def _connect_signals(self) -> None:
         self._reported.connect(self._on_report, Qt.ConnectionType.QueuedConnection)
+        self._publisher_found.connect(self._show_publisher, Qt.ConnectionType.QueuedConnection)
         self.code_window.submitted.connect(self._connect)
         self.code_window.cancelled.connect(self._cancelled)
         self.session_window.end_requested.connect(self._end)
@@ -90,11 +98,22 @@ class AppletShell(QObject):
 
     def start(self) -> None:
         """Connects at once when the code is known, or asks for it."""
+        # The system hashes the whole program to check its signature: not on this thread.
+        threading.Thread(
+            target=lambda: self._publisher_found.emit(self._find_publisher()),
+            name="publisher",
+            daemon=True,
+        ).start()
         if self.settings.code is not None:
             self._connect(self.settings.code.digits)
         else:
             self.code_window.prefill(self.settings.prefill)
             self.code_window.show()
+
+    def _show_publisher(self, found: publisher.Publisher | None) -> None:
+        if found is not None:
+            self.code_window.publisher.show_publisher(found)
+            self.session_window.publisher.show_publisher(found)
 
     # ---- the person's intents ------------------------------------------------------
 

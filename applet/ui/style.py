@@ -10,6 +10,7 @@ QWidget {{ font-size: 11pt; }}
 QLabel#title {{ font-size: 15pt; font-weight: 600; }}
 QLabel#hint {{ color: #555555; }}
 QLabel#error {{ color: {DANGER}; }}
+QLabel#publisher {{ color: #2e7d32; font-size: 9pt; }}
 QLabel#recorded {{ color: {DANGER}; font-weight: 600; }}
 QLabel#sas {{
     font-size: 20pt; font-weight: 700; letter-spacing: 3px; color: {ACCENT};

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from applet.launch import LaunchSettings
+from applet.publisher import Publisher
 from applet.ui.shell import AppletShell
 from broker.app import Broker
 from common.protocol import Channel
@@ -43,7 +44,11 @@ async def test_prompts_rights_chat_and_clipboard_through_the_windows(
     console = await PeerSession.create(client, login.token)
     assert console.code is not None
     shell = AppletShell(
-        LaunchSettings(console.code, address(broker), None), local_input=lambda: None
+        LaunchSettings(console.code, address(broker), None),
+        local_input=lambda: None,
+        # What Windows would vouch for (WinVerifyTrust cannot run here: tests/applet/
+        # test_publisher.py reads a real signed program's publisher).
+        find_publisher=lambda: Publisher("Example Help Desk Ltd", "Windows"),
     )
     finished: list[int] = []
     shell.finished.connect(finished.append)
@@ -52,6 +57,10 @@ async def test_prompts_rights_chat_and_clipboard_through_the_windows(
         sas = await console.wait_open(20)
         await until(lambda: shell.session_window.sas.isVisible())
         assert shell.session_window.sas.text().replace(" ", "").endswith(sas)
+        assert shell.session_window.publisher.isVisible()
+        assert shell.session_window.publisher.text() == (
+            "✔ Published by Example Help Desk Ltd (checked by Windows)"
+        )
 
         # A request shows one prompt; the person's "Allow" grants it.
         console.send(Channel.CONTROL, {"t": "request", "action": "clipboard_sync"})

@@ -13,7 +13,9 @@ from PySide6.QtCore import QCoreApplication, QLocale
 from pytestqt.qtbot import QtBot
 
 from applet import macos_permissions
+from applet.publisher import Publisher
 from applet.ui import translation, wording
+from applet.ui.publisher_label import PublisherLabel
 from applet.ui.session_window import SessionWindow
 
 TS = translation.TRANSLATIONS / "lifeline_fr.ts"
@@ -47,6 +49,10 @@ def test_lang_fr_translates_the_windows(qtbot: QtBot) -> None:
         window.joined("Alice", "123456")
         assert window.status.text() == "Alice a rejoint la session"
         assert window.end_button.text() == "&Terminer la session"
+        label = PublisherLabel()
+        qtbot.addWidget(label)
+        label.show_publisher(Publisher("Example SARL", "Windows"))
+        assert label.text() == "✔ Publié par Example SARL (vérifié par Windows)"
         assert wording.inactivity_notice(900).startswith(
             "La session s’est terminée car il ne s’est rien passé pendant 15 min."
         )
