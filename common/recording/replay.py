@@ -47,8 +47,9 @@ class ReplayFrame:
     changed: bool
 
 
-def draw_cursor(picture: Picture, cursor: Cursor) -> Picture:
-    """``picture`` with the cursor drawn in (a copy when there is one to draw)."""
+def draw_cursor(picture: Picture, cursor: Cursor, *, in_place: bool = False) -> Picture:
+    """``picture`` with the cursor drawn in: a copy when there is one to draw, or
+    ``picture`` itself drawn on when ``in_place``."""
     shape = cursor.shape
     if shape is None or cursor.x < 0:
         return picture
@@ -58,7 +59,7 @@ def draw_cursor(picture: Picture, cursor: Cursor) -> Picture:
     x1, y1 = min(left + shape.shape[1], width), min(top + shape.shape[0], height)
     if x0 >= x1 or y0 >= y1:
         return picture
-    out = picture.copy()
+    out = picture if in_place else picture.copy()
     part = shape[y0 - top : y1 - top, x0 - left : x1 - left].astype(np.uint16)
     alpha = part[..., 3:4]
     under = out[y0:y1, x0:x1].astype(np.uint16)
@@ -114,7 +115,7 @@ class Replay:
             if self.decoder.framebuffer.size == 0:
                 continue
             if previous is None or changed:
-                previous = draw_cursor(self.decoder.framebuffer.copy(), self.cursor)
+                previous = draw_cursor(self.decoder.framebuffer.copy(), self.cursor, in_place=True)
                 yield ReplayFrame(index, at, previous, True)
             else:
                 yield ReplayFrame(index, at, previous, False)
