@@ -79,6 +79,19 @@ def test_coloured_antialiased_text_is_never_a_candidate() -> None:
     assert 64 < colours.max() <= vr.QUARTER_COLOURS  # antialiased, yet text
 
 
+def test_a_region_is_colourful_if_any_judged_tile_is_whichever_is_looked_at_first() -> None:
+    frame = screen(1024, 512)
+    ys, xs = np.nonzero(np.ones((8, 16), np.bool_))
+    assert not vr._any_colourful(frame, ys, xs)
+    first = np.arange(0, ys.size, ys.size // vr.FIRST_LOOK)
+    for tile in (int(first[1]), int(first[1]) + 1, ys.size - 1):  # first look, or not
+        colourful = screen(
+            1024, 512, (int(xs[tile]), int(ys[tile]), int(xs[tile]) + 1, int(ys[tile]) + 1)
+        )
+        assert vr._any_colourful(colourful, ys, xs)
+        assert not vr._any_colourful(colourful, np.delete(ys, tile), np.delete(xs, tile))
+
+
 def test_the_edge_of_a_video_joins_by_a_lower_bar() -> None:
     """A video that covers 24 rows of a tile row (a quarter's 768 pixels) and 16 of
     another (512 pixels): those tiles join the region, the text beside stays out."""
