@@ -4,6 +4,7 @@ where the lossless path was used, and at 35 dB PSNR or better where H.264 was.""
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -363,6 +364,38 @@ def test_a_scrolling_photo_is_copied_and_its_new_rows_go_through_h264() -> None:
     # After SHRINK_UPDATES the region is just the bottom tile row that keeps changing.
     (region,) = encoder._video.regions if encoder._video else []
     assert region.box == (0, 192, 384, 256)
+
+
+def test_no_scroll_is_looked_for_when_only_video_regions_changed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    encoder, decoder = ScreenEncoder(), ScreenDecoder()
+    frames = video_in_a_window(6)
+    for frame in frames:
+        send_video(encoder, decoder, frame)
+    videos, looked = encoder.stats.video_records, []
+    find_scroll = encoder_module.find_scroll
+
+    def counted(*args: Any) -> Any:
+        looked.append(args)
+        return find_scroll(*args)
+
+    monkeypatch.setattr(encoder_module, "find_scroll", counted)
+    # The window's content scrolls (a photo in it): H.264 takes the motion, no copy.
+    picture = photo(256, 192 + 6 * 9)
+    for step in range(6):
+        frame = frames[-1].copy()
+        frame[64:256, 192:448] = picture[step * 9 : step * 9 + 192]
+        send_video(encoder, decoder, frame)
+    assert not looked
+    assert encoder.stats.copy_records == 0
+    assert encoder.stats.video_records == videos + 6
+    # The text around the video scrolls too: a scroll is looked for again.
+    page = text_page(512, 30, seed=4)
+    frame = page[9:329].copy()
+    frame[64:256, 192:448] = frames[1][64:256, 192:448]
+    send_video(encoder, decoder, frame)
+    assert looked
 
 
 def test_a_keyframe_mid_video_lets_a_fresh_decoder_join() -> None:
