@@ -26,8 +26,8 @@ benchmark sends one JSON object per line and reads one JSON answer per line:
     ends the session.
 
 It is a :class:`~console.technician_session.TechnicianSession` without Qt, as in the
-other benchmarks, on the standard library's event loop like the real console
-(``console/loop_thread.py``); ``--loop uvloop`` is there to compare.
+other benchmarks, on uvloop like the real console (``console/loop_thread.py``);
+``--loop asyncio`` is there to compare.
 """
 
 from __future__ import annotations
@@ -287,7 +287,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.files_console")
     parser.add_argument("--url", required=True)
     parser.add_argument("--ca", type=Path, required=True)
-    parser.add_argument("--loop", choices=["asyncio", "uvloop"], default="asyncio")
+    parser.add_argument("--loop", choices=["asyncio", "uvloop"], default="uvloop")
     args = parser.parse_args()
     with contextlib.suppress(asyncio.CancelledError, KeyboardInterrupt):
         run_on(args.loop, _console(args.url, args.ca, os.environ.get("DISPLAY")))

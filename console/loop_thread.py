@@ -9,12 +9,14 @@ import threading
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
+from common.transport.event_loop import new_event_loop
+
 T = TypeVar("T")
 
 
 class LoopThread:
     def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
+        self.loop = new_event_loop()
         self._thread = threading.Thread(target=self._run, name="lifeline-console-loop", daemon=True)
         self._thread.start()
 
