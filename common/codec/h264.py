@@ -31,12 +31,17 @@ from common.errors import CodecError
 #: x264's constant-quality factor. 23 is x264's default; on photos and video it gives
 #: 38–40 dB PSNR over the region here (docs/codec.md, section 8).
 CRF = 23
-#: superfast rather than ultrafast: CABAC and the deblocking filter cost 1–3 ms per
-#: picture and save 13–39% of the bytes (docs/codec.md, section 8).
+#: Video regions use x264's superfast preset without three of its tools
+#: (`REGION_PARAMS`): sub-pixel refinement, weighted prediction and 8×8 transforms (and
+#: so 8×8 intra partitions). CABAC, the deblocking filter and intra 4×4 partitions stay:
+#: they save 13–39% of the bytes. The three cost about 0.7 ms of x264's 5.2 ms a picture
+#: of a grainy 640×448 video, for a few per cent of bytes either way (docs/codec.md,
+#: section 8).
 PRESET = "superfast"
+REGION_PARAMS = "subme=0:weightp=0:8x8dct=0:partitions=i4x4"
 #: x264 settings for interactive use: no lookahead, no B-frames, one packet per picture;
 #: no periodic keyframes (the screen codec's keyframes restart the stream instead); no
-#: adaptive quantisation, which superfast turns on: it moves bits from flat areas (the
+#: adaptive quantisation (superfast turns it on): it moves bits from flat areas (the
 #: background of text) to textured ones, costing PSNR for no gain on screens.
 X264_OPTIONS = {
     "tune": "zerolatency",
@@ -60,8 +65,15 @@ class H264Encoder:
     PPS, where a decoder can start.
     """
 
-    def __init__(self, width: int, height: int, *, crf: int = CRF, preset: str = PRESET) -> None:
+    def __init__(
+        self, width: int, height: int, *, crf: int = CRF, preset: str | None = None
+    ) -> None:
+        """By default with the video regions' settings; a named x264 `preset` is taken as
+        it is (with `X264_OPTIONS`), for comparisons."""
         self.width, self.height = width, height
+        params = X264_OPTIONS["x264-params"]
+        if preset is None:
+            preset, params = PRESET, f"{params}:{REGION_PARAMS}"
         coded_width, coded_height = coded_size(width, height)
         context = av.CodecContext.create("libx264", "w")
         assert isinstance(context, VideoCodecContext)
@@ -70,7 +82,7 @@ class H264Encoder:
         context.color_range = ColorRange.JPEG
         context.colorspace = Colorspace.ITU601
         context.thread_count = 0 if coded_width * coded_height >= THREADED_AREA else 1
-        context.options = {**X264_OPTIONS, "preset": preset, "crf": str(crf)}
+        context.options = {**X264_OPTIONS, "x264-params": params, "preset": preset, "crf": str(crf)}
         context.open()
         self._context = context
         self._source = VideoFrame(coded_width, coded_height, "bgra")

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from benchmarks.synthetic_screens import photo, video_frames
+from common.codec import h264
 from common.codec.h264 import H264Decoder, H264Encoder, coded_size
 from common.codec.h264_syntax import NAL_IDR_SLICE, NAL_SPS, nal_units
 from common.errors import CodecError
@@ -99,3 +100,25 @@ def test_two_pictures_in_one_access_unit_are_refused(units: list[bytes]) -> None
     decoder = H264Decoder(96, 64)
     decoder.decode(units[0], start=True)
     refused(decoder, units[1] + units[2], start=False)
+
+
+def x264_settings(monkeypatch: pytest.MonkeyPatch, encoder: H264Encoder) -> set[str]:
+    """The settings x264 reports in the SEI unit of its first access unit."""
+    seen: list[bytes] = []
+    monkeypatch.setattr(h264, "strip_sei", lambda data: seen.append(data) or data)
+    encoder.encode(np.zeros((encoder.height, encoder.width, 4), np.uint8))
+    (first,) = seen
+    options = first.split(b"options: ", 1)[1].split(b"\x00", 1)[0]
+    return set(options.decode().split())
+
+
+def test_regions_use_superfast_without_subpixel_weighted_prediction_and_8x8(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    region = x264_settings(monkeypatch, H264Encoder(64, 64))
+    # CABAC, deblocking, intra 4×4 in I and P pictures; none of the three tools.
+    assert {"cabac=1", "deblock=1:0:0", "analyse=0x1:0x1"} <= region
+    assert {"subme=0", "weightp=0", "8x8dct=0", "aq=0", "bframes=0"} <= region
+    # A named preset is taken as it is (the benchmarks' baselines).
+    superfast = x264_settings(monkeypatch, H264Encoder(64, 64, preset="superfast"))
+    assert {"subme=1", "weightp=1", "8x8dct=1", "analyse=0x3:0x3", "aq=0"} <= superfast
