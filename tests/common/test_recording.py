@@ -10,6 +10,7 @@ import signal
 import struct
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -235,6 +236,25 @@ def test_a_file_cut_at_random_offsets_converts_up_to_its_last_whole_record(
             with pytest.raises(ValueError, match="no picture"):
                 export(RecordingReader(io.BytesIO(whole[:cut])), tmp_path / "none.avi")
     assert converted >= 10
+
+
+def test_an_export_stopped_by_an_error_says_so_and_leaves_no_encoder_running(
+    tmp_path: Path,
+) -> None:
+    from common.recording.export import export
+
+    buffer = io.BytesIO()
+    record_session(buffer)
+
+    def progress(done: float) -> None:
+        if done > 0:  # after the first picture went to the encoder's thread
+            raise RuntimeError("the disk went away")
+
+    with pytest.raises(RuntimeError, match="disk went away"):
+        export(
+            RecordingReader(io.BytesIO(buffer.getvalue())), tmp_path / "x.avi", progress=progress
+        )
+    assert not [t for t in threading.enumerate() if t.name == "export-encoder"]
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
