@@ -389,8 +389,9 @@ def run(quick: bool) -> Result:
         f"paint into memory only); fit = a {FIT_SIZE[0]}×{FIT_SIZE[1]} window with smooth "
         "scaling, 1:1 = the widget at 1920×1080 (what its scroll area paints when the "
         "window is that large).",
-        "Reference: the same frames as one libx264 stream (superfast, crf 23, 4:4:4, "
-        "zerolatency: our video regions' settings) decoded by libavcodec (one thread, as "
+        "Reference: the same frames as one libx264 stream (our video regions' settings: "
+        "superfast without sub-pixel refinement, weighted prediction and 8×8 transforms, "
+        "crf 23, 4:4:4, zerolatency) decoded by libavcodec (one thread, as "
         "ours) and converted to BGR by swscale, on a worker thread, painted by the same "
         "RemoteScreen.",
     ]
