@@ -143,7 +143,7 @@ class ScreenDecoder:
             raise CodecError("A screen update changes the screen size without a keyframe.")
         if header.seq != self._next_seq:
             raise CodecError("A screen update was lost or arrived out of order.")
-        return self._stream
+        return DecompressionStream() if header.new_stream else self._stream
 
     def _start_picture(self, width: int, height: int) -> None:
         """A keyframe starts from black, so every decoder that joins there agrees."""

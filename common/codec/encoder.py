@@ -38,6 +38,14 @@ from common.codec.zstd_stream import CompressionStream
 SPLIT_BODY = 8 * 1024 * 1024
 #: Scroll detection runs only when at least this many tiles changed.
 SCROLL_MIN_TILES = 4
+#: zstd's long-distance matching (`CompressionStream`) goes off after this many updates
+#: in a row with bodies over `LARGE_BODY` (a terminal scrolling fast: a quarter of a
+#: second), and on again after `LONG_MATCHES_ON_AFTER` smaller ones in a row. A single
+#: large update, such as a window brought back, does not switch it off: that is the
+#: update it is for. Each switch starts a new zstd stream (`new_stream`).
+LARGE_BODY = 128 * 1024
+LONG_MATCHES_OFF_AFTER = 8
+LONG_MATCHES_ON_AFTER = 60
 
 #: A rectangle's sorted distinct colours, or None above 256.
 Colours = NDArray[np.uint32] | None
@@ -61,6 +69,8 @@ class EncoderStats:
     video_bytes: int = 0
     #: Lossless records that refreshed lossy tiles nobody changed ("build to lossless").
     refresh_records: int = 0
+    #: Updates that started a new zstd stream to switch long-distance matching.
+    new_streams: int = 0
 
 
 class ScreenEncoder:
@@ -91,6 +101,8 @@ class ScreenEncoder:
         #: Whether the last update was a scroll (the next one probably is too).
         self._scrolling = False
         self._stream = CompressionStream()
+        #: Bodies in a row over `LARGE_BODY`, and not over it.
+        self._large_bodies = self._small_bodies = 0
         self._palettes = Palettes()
         self._seq = 0
         self.stats = EncoderStats()
@@ -342,12 +354,15 @@ class ScreenEncoder:
         updates = []
         for index, parts in enumerate(bodies):
             body = b"".join(parts)
+            starts = keyframe and index == 0  # the keyframe has just restarted the stream
+            switched = self._switch_long_matches(len(body), restart=not starts)
             header = UpdateHeader(
-                keyframe=keyframe and index == 0,
+                keyframe=starts,
                 seq=self._seq,
                 width=self._layout.width,
                 height=self._layout.height,
                 body_length=len(body),
+                new_stream=switched,
             )
             self._seq = (self._seq + 1) & 0xFFFFFFFF
             update = pack_header(header) + (self._stream.compress_update(body) if body else b"")
@@ -355,6 +370,29 @@ class ScreenEncoder:
             self.stats.updates += 1
             self.stats.bytes_out += len(update)
         return updates
+
+    def _switch_long_matches(self, length: int, *, restart: bool) -> bool:
+        """Counts a body of `length` bytes; returns True when it must start a new zstd
+        stream with long-distance matching switched (`restart` False: the stream is new
+        anyway, and takes the switch without saying so)."""
+        if not length:
+            return False
+        if length > LARGE_BODY:
+            self._large_bodies, self._small_bodies = self._large_bodies + 1, 0
+        else:
+            self._large_bodies, self._small_bodies = 0, self._small_bodies + 1
+        on = self._stream.long_matches
+        if on and self._large_bodies >= LONG_MATCHES_OFF_AFTER:
+            on = False
+        elif not on and self._small_bodies >= LONG_MATCHES_ON_AFTER:
+            on = True
+        else:
+            return False
+        self._stream.restart(long_matches=on)
+        if not restart:
+            return False
+        self.stats.new_streams += 1
+        return True
 
 
 class _Rectangles:

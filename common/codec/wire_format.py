@@ -17,7 +17,10 @@ from dataclasses import dataclass
 
 from common.errors import CodecError
 
-CODEC_VERSION = 2
+CODEC_VERSION = 3
+#: Versions a decoder reads: 2 is 3 without `FLAG_NEW_STREAM`, so recordings made with
+#: it still play and convert.
+READABLE_VERSIONS = (2, 3)
 
 #: Largest width or height a decoder accepts (a framebuffer is at most 192 MiB).
 MAX_DIMENSION = 8192
@@ -41,7 +44,10 @@ MAX_VIDEO_PACKET = 8 * 1024 * 1024
 VIDEO_START = 0x01
 
 FLAG_KEYFRAME = 0x01
-_KNOWN_FLAGS = FLAG_KEYFRAME
+#: The update's zstd data starts a new zstd stream: the decoder drops its decompression
+#: context and starts a fresh one. A keyframe always does, without this flag.
+FLAG_NEW_STREAM = 0x02
+_KNOWN_FLAGS = FLAG_KEYFRAME | FLAG_NEW_STREAM
 
 HEADER = struct.Struct(">BBIHHI")
 RECORD_HEADER = struct.Struct(">BHHHH")
@@ -87,10 +93,14 @@ class UpdateHeader:
     width: int
     height: int
     body_length: int
+    #: The zstd data starts a new stream (a keyframe's always does, flag or not).
+    new_stream: bool = False
 
 
 def pack_header(header: UpdateHeader) -> bytes:
-    flags = FLAG_KEYFRAME if header.keyframe else 0
+    flags = (FLAG_KEYFRAME if header.keyframe else 0) | (
+        FLAG_NEW_STREAM if header.new_stream else 0
+    )
     return HEADER.pack(
         CODEC_VERSION, flags, header.seq, header.width, header.height, header.body_length
     )
@@ -105,12 +115,12 @@ def read_update_header(update: bytes) -> UpdateHeader:
     if len(update) < HEADER.size:
         raise CodecError("A screen update is shorter than its header.")
     version, flags, seq, width, height, body_length = HEADER.unpack_from(update)
-    if version != CODEC_VERSION:
+    if version not in READABLE_VERSIONS:
         raise CodecError(
             f"The screen update uses codec version {version}; this program speaks "
             f"version {CODEC_VERSION}. Update both programs."
         )
-    if flags & ~_KNOWN_FLAGS:
+    if flags & ~(_KNOWN_FLAGS if version == CODEC_VERSION else FLAG_KEYFRAME):
         raise CodecError(f"A screen update has unknown flags {flags:#04x}.")
     if not (1 <= width <= MAX_DIMENSION and 1 <= height <= MAX_DIMENSION):
         raise CodecError(f"A screen of {width}×{height} pixels is not supported.")
@@ -118,7 +128,14 @@ def read_update_header(update: bytes) -> UpdateHeader:
         raise CodecError(f"A screen update declares {body_length} bytes, over the limit.")
     if (body_length == 0) != (len(update) == HEADER.size):
         raise CodecError("A screen update's length does not match its header.")
-    return UpdateHeader(bool(flags & FLAG_KEYFRAME), seq, width, height, body_length)
+    return UpdateHeader(
+        bool(flags & FLAG_KEYFRAME),
+        seq,
+        width,
+        height,
+        body_length,
+        new_stream=bool(flags & FLAG_NEW_STREAM),
+    )
 
 
 def max_body_length(width: int, height: int) -> int:

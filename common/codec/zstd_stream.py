@@ -20,16 +20,33 @@ WINDOW_LOG = 22
 FEED = 512
 
 
+def _compressor(long_matches: bool) -> zstandard.ZstdCompressor:
+    params = zstandard.ZstdCompressionParameters.from_level(
+        LEVEL, window_log=WINDOW_LOG, enable_ldm=long_matches
+    )
+    return zstandard.ZstdCompressor(compression_params=params)
+
+
 class CompressionStream:
-    """The encoder's side: call `restart` at every keyframe, `compress_update` per update."""
+    """The encoder's side: call `restart` at every keyframe (and to switch long-distance
+    matching on or off), `compress_update` per update.
 
-    def __init__(self) -> None:
-        params = zstandard.ZstdCompressionParameters.from_level(LEVEL, window_log=WINDOW_LOG)
-        self._context = zstandard.ZstdCompressor(compression_params=params)
-        self._stream = self._context.compressobj()
+    Long-distance matching finds a page of text sent minutes before, whole, when the
+    person brings its window back: a window switch then costs a few hundred bytes
+    instead of 50–70 kB (an office minute: 18 % fewer bytes). It reads every byte again,
+    about 1.5 ns a byte: 0.75 ms on each update of a terminal scrolling 500 lines a
+    second, whose bodies are 0.5 MB. The encoder turns it off while updates that large
+    keep coming (`common.codec.encoder`)."""
 
-    def restart(self) -> None:
-        self._stream = self._context.compressobj()
+    def __init__(self, *, long_matches: bool = True) -> None:
+        self._contexts = {flag: _compressor(flag) for flag in (False, True)}
+        self.long_matches = long_matches
+        self._stream = self._contexts[long_matches].compressobj()
+
+    def restart(self, *, long_matches: bool | None = None) -> None:
+        if long_matches is not None:
+            self.long_matches = long_matches
+        self._stream = self._contexts[self.long_matches].compressobj()
 
     def compress_update(self, body: bytes) -> bytes:
         """Compresses `body` and flushes, so the decoder can decode it all right away."""

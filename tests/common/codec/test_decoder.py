@@ -215,14 +215,29 @@ def test_a_body_shorter_or_longer_than_declared_is_refused(forger: Forger) -> No
     assert_refused(decoder, forger.update(body, keyframe=True, declared=len(body) - 1))
 
 
-def test_a_truncated_update_is_refused(forger: Forger, decoder: ScreenDecoder) -> None:
-    update = forger.update(fill(0, 0, 8, 8) + record(RectType.RAW, 0, 0, 30, 30, bytes(2700)))
-    for cut in (len(update) - 1, len(update) // 2, HEADER.size + 1):
+def test_a_new_zstd_stream_is_followed_and_a_missing_one_refused(
+    forger: Forger, decoder: ScreenDecoder
+) -> None:
+    decoder.decode(forger.update(fill(0, 0, 8, 8)))
+    # The sender switches streams: the update says so, and decodes from a fresh context.
+    forger.stream.restart(long_matches=not forger.stream.long_matches)
+    body = fill(8, 8, 8, 8, b"\x09\x09\x09")
+    header = UpdateHeader(False, forger.seq, WIDTH, HEIGHT, len(body), new_stream=True)
+    forger.seq += 1
+    decoder.decode(pack_header(header) + forger.stream.compress_update(body))
+    assert (decoder.framebuffer[8, 8] == 9).all()
+    # A new stream that does not say so is not valid in the old context.
+    forger.stream.restart()
+    assert_refused(decoder, forger.update(fill(16, 16, 8, 8)))
+
+
+def test_a_truncated_update_is_refused() -> None:
+    for keep in (lambda n: n - 1, lambda n: n // 2, lambda n: HEADER.size + 1):
         fresh = Forger()
         fresh_decoder = ScreenDecoder()
         fresh_decoder.decode(fresh.update(fill(0, 0, 64, 48), keyframe=True))
-        truncated = fresh.update(fill(0, 0, 8, 8) + record(RectType.RAW, 0, 0, 30, 30, bytes(2700)))
-        assert_refused(fresh_decoder, truncated[:cut])
+        update = fresh.update(fill(0, 0, 8, 8) + record(RectType.RAW, 0, 0, 30, 30, bytes(2700)))
+        assert_refused(fresh_decoder, update[: keep(len(update))])
 
 
 def test_a_decompression_bomb_stops_early() -> None:

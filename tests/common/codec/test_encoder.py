@@ -469,3 +469,36 @@ def test_a_lossless_only_encoder_never_sends_video() -> None:
         send(encoder, decoder, frame)
     assert encoder.stats.video_records == 0
     assert encoder.lossy_rects() == []
+
+
+def test_long_distance_matching_goes_off_while_large_updates_keep_coming() -> None:
+    """A terminal scrolling fast makes updates of half a megabyte, 30 a second: zstd's
+    long-distance matching would read each twice. It goes off after a run of them, and
+    on again after a run of small ones; each switch starts a new zstd stream, which the
+    decoder follows."""
+    rng = np.random.default_rng(3)
+    encoder, decoder = ScreenEncoder(video=False), ScreenDecoder()
+    frame = rng.integers(0, 256, (480, 640, 4), np.uint8)
+
+    def flags_of(frame: Frame) -> list[bool]:
+        updates = encoder.encode(frame)
+        for update in updates:
+            decoder.decode(update)
+        assert np.array_equal(decoder.framebuffer, frame[..., :3])
+        return [read_update_header(u).new_stream for u in updates]
+
+    flags_of(frame)  # the keyframe
+    large = [flags_of(rng.integers(0, 256, (480, 640, 4), np.uint8)) for _ in range(10)]
+    assert [f for update in large for f in update].count(True) == 1
+    # The keyframe was the first large body.
+    assert large.index([True]) == encoder_module.LONG_MATCHES_OFF_AFTER - 2
+    assert encoder.stats.new_streams == 1
+    small = []
+    for i in range(encoder_module.LONG_MATCHES_ON_AFTER + 5):
+        frame = decoder.framebuffer.copy()
+        frame = np.dstack([frame, np.zeros((480, 640, 1), np.uint8)])
+        frame[i % 40 * 8 : i % 40 * 8 + 8, :8, :3] = i
+        small.append(flags_of(frame))
+    assert [f for update in small for f in update].count(True) == 1
+    assert small.index([True]) == encoder_module.LONG_MATCHES_ON_AFTER - 1
+    assert encoder.stats.new_streams == 2

@@ -23,6 +23,23 @@ def test_header_layout_is_fourteen_big_endian_bytes() -> None:
     assert read_update_header(packed + b"zstd") == header
 
 
+def test_a_new_zstd_stream_is_flag_bit_1_and_other_bits_are_refused() -> None:
+    header = UpdateHeader(False, 9, 10, 10, 5, new_stream=True)
+    packed = pack_header(header)
+    assert packed[1] == 0x02
+    assert read_update_header(packed + b"zstd") == header
+    for flags in (0x04, 0x80):
+        with pytest.raises(CodecError, match="unknown flags"):
+            read_update_header(HEADER.pack(CODEC_VERSION, flags, 0, 10, 10, 5) + b"zstd")
+
+
+def test_version_2_updates_still_read_without_the_new_stream_flag() -> None:
+    """Recordings made with codec version 2 (no FLAG_NEW_STREAM) still play."""
+    assert read_update_header(HEADER.pack(2, 1, 0, 10, 10, 4) + b"zstd").keyframe
+    with pytest.raises(CodecError, match="unknown flags"):
+        read_update_header(HEADER.pack(2, 2, 0, 10, 10, 4) + b"zstd")
+
+
 def test_empty_update_has_no_body() -> None:
     header = UpdateHeader(False, 7, 10, 10, 0)
     assert read_update_header(pack_header(header)) == header
