@@ -20,9 +20,18 @@ WINDOW_LOG = 22
 FEED = 512
 
 
+#: Long-distance matching: a hash of every 16th position (zstd's default samples fewer),
+#: matches of 32 bytes or more (default 64). On the screen updates of a recorded office
+#: minute: 257 kB without it, 213 kB with zstd's defaults, 166 kB with these; they read
+#: 4.5 ns a byte, against 0.9 ns without and 2.3 ns with the defaults.
+LDM_HASH_RATE_LOG = 4
+LDM_MIN_MATCH = 32
+
+
 def _compressor(long_matches: bool) -> zstandard.ZstdCompressor:
+    ldm = {"ldm_hash_rate_log": LDM_HASH_RATE_LOG, "ldm_min_match": LDM_MIN_MATCH}
     params = zstandard.ZstdCompressionParameters.from_level(
-        LEVEL, window_log=WINDOW_LOG, enable_ldm=long_matches
+        LEVEL, window_log=WINDOW_LOG, enable_ldm=long_matches, **(ldm if long_matches else {})
     )
     return zstandard.ZstdCompressor(compression_params=params)
 
@@ -31,12 +40,11 @@ class CompressionStream:
     """The encoder's side: call `restart` at every keyframe (and to switch long-distance
     matching on or off), `compress_update` per update.
 
-    Long-distance matching finds a page of text sent minutes before, whole, when the
-    person brings its window back: a window switch then costs a few hundred bytes
-    instead of 50–70 kB (an office minute: 18 % fewer bytes). It reads every byte again,
-    about 1.5 ns a byte: 0.75 ms on each update of a terminal scrolling 500 lines a
-    second, whose bodies are 0.5 MB. The encoder turns it off while updates that large
-    keep coming (`common.codec.encoder`)."""
+    Long-distance matching finds a page of text sent minutes before when the person
+    brings its window back, and the lines of a text seen before (an office minute: 35 %
+    fewer bytes). It reads every byte again: about 1.8 ms more on each update of a
+    terminal scrolling 500 lines a second, whose bodies are 0.5 MB. The encoder turns it
+    off while updates that large keep coming (`common.codec.encoder`)."""
 
     def __init__(self, *, long_matches: bool = True) -> None:
         self._contexts = {flag: _compressor(flag) for flag in (False, True)}
