@@ -36,6 +36,7 @@ from applet.injector import Injector, open_injector
 from common.crypto.code import SessionCode
 from common.errors import CodeNotFound, LifelineError, WrongCode
 from common.transport import BrokerAddress, BrokerClient, Ended, PeerSession
+from common.transport.event_loop import new_event_loop
 
 log = logging.getLogger("lifeline.applet")
 
@@ -121,10 +122,14 @@ class AppletRun:
         self._ready.clear()
         self._end_requested = False
         self._thread = threading.Thread(
-            target=asyncio.run, args=(self._run(code),), name="lifeline-session", daemon=True
+            target=self._run_loop, args=(code,), name="lifeline-session", daemon=True
         )
         self._thread.start()
         self._ready.wait()
+
+    def _run_loop(self, code: SessionCode) -> None:
+        with asyncio.Runner(loop_factory=new_event_loop) as runner:
+            runner.run(self._run(code))
 
     def join(self, timeout: float | None = None) -> bool:
         """Waits for the session thread to finish; True when it has."""

@@ -532,8 +532,7 @@ def _summarise(measured: Measured, settings: Settings) -> Result:
         "bound). Missed: "
         + ", ".join(f"{lat.case} {lat.misses}" for lat in measured.latencies if lat.case != IDLE)
         + f", idle {sum(lat.misses for lat in measured.latencies if lat.case == IDLE)}.",
-        "Each end runs the event loop of the real program: the applet the standard asyncio "
-        "loop (its bundle leaves uvloop out), the console uvloop; the broker runs as "
+        "Both ends run uvloop, as the real applet and console do; the broker runs as "
         "lifeline-broker serve does.",
         *measured.logs,
     ]

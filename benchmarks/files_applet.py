@@ -8,8 +8,8 @@ gives it on Linux: MssCapturer, the X11 injector, the X11 cursor source, X DAMAG
 question is answered "allow", so ``file_manager`` and ``remote_control`` are granted
 when asked; the group's default policy allows ``send_files`` and ``receive_files``.
 
-It runs on the standard library's event loop, as the real applet does
-(``applet/session_run.py``: ``asyncio.run`` on a thread); ``--loop uvloop`` is there to
+It runs on uvloop, as the real applet does (``applet/session_run.py``: an event loop
+from ``common.transport.event_loop`` on a thread); ``--loop asyncio`` is there to
 compare. Prints ``ready`` once the session is open, runs until SIGTERM or the end.
 """
 
@@ -62,7 +62,7 @@ def main() -> None:
     parser.add_argument("--url", required=True)
     parser.add_argument("--ca", type=Path, required=True)
     parser.add_argument("--code", required=True)
-    parser.add_argument("--loop", choices=["asyncio", "uvloop"], default="asyncio")
+    parser.add_argument("--loop", choices=["asyncio", "uvloop"], default="uvloop")
     args = parser.parse_args()
     # SIGTERM (the benchmark stopping us) cancels the coroutine, which closes the session.
     with contextlib.suppress(asyncio.CancelledError, KeyboardInterrupt):

@@ -166,14 +166,16 @@ _NEVER = (
 _CJK_CODECS = tuple(f"_codecs_{c}" for c in ("cn", "hk", "iso2022", "jp", "kr", "tw"))
 
 #: Lifeline packages a program must not carry (it never imports them when it runs),
-#: and what only a server would use (aiohttp's gunicorn worker pulls in uvloop).
+#: what only a server would use (aiohttp's gunicorn worker), and zstandard's CFFI
+#: backend, which it imports only when its C extension is missing (0.4 MB).
 _NOT_OURS = {
     "applet": (
         "broker",
         "console",
         "aiohttp.worker",
-        "uvloop",
         "gunicorn",
+        "zstandard.backend_cffi",
+        "zstandard._cffi",
         *_CJK_CODECS,
         # NumPy imports these on first use only, and the applet never uses them.
         "numpy.ma",

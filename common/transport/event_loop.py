@@ -1,4 +1,4 @@
-"""The event loop the console runs its sessions on."""
+"""The event loop the console and the applet run their sessions on."""
 
 from __future__ import annotations
 
@@ -9,9 +9,8 @@ def new_event_loop() -> asyncio.AbstractEventLoop:
     """uvloop where it is installed, else the standard library's loop.
 
     uvloop's TLS and transports are in C: a file transfer through the broker took 15 %
-    less CPU per GB with it at both ends (docs/performance.md, section 10). The
-    console and the broker install it; the applet's one-file bundle leaves it out to
-    stay within its size goal, and so runs on the standard loop.
+    less CPU per GB with it at both ends (docs/performance.md, section 10). It is not
+    made for Windows, where the standard loop runs.
     """
     try:
         import uvloop
