@@ -20,41 +20,8 @@ import asyncio
 import contextlib
 from pathlib import Path
 
-from applet.capture import MssCapturer
-from applet.controller import AppletController, QuestionAsked
-from applet.cursor import open_cursor_source
-from applet.damage_x11 import X11DamageWatch
-from applet.injector import open_injector
+from benchmarks.allowing_applet import full_applet
 from benchmarks.files_console import run_on
-from common.errors import LifelineError
-from common.transport import BrokerAddress, BrokerClient, Ended, PeerSession
-
-
-async def _applet(url: str, ca: Path, code: str) -> None:
-    async with BrokerClient(BrokerAddress(url, ca_file=ca)) as client:
-        session = await PeerSession.claim(client, code, {"name": "Bench", "host": "bench"})
-        injector, cursor, damage = open_injector(), open_cursor_source(), X11DamageWatch()
-        try:
-            await session.wait_open(30.0)
-            controller = AppletController(session, MssCapturer(), injector, cursor, damage)
-            controller.start()
-            print("ready", flush=True)
-            try:
-                while True:
-                    event = await controller.events.get()
-                    if isinstance(event, QuestionAsked):
-                        await controller.answer(event.question.id, True)
-                    elif isinstance(event, Ended):
-                        return
-            finally:
-                await controller.stop()
-        finally:
-            injector.close()
-            if cursor is not None:
-                cursor.close()
-            damage.close()
-            with contextlib.suppress(LifelineError):
-                await session.close()
 
 
 def main() -> None:
@@ -66,7 +33,7 @@ def main() -> None:
     args = parser.parse_args()
     # SIGTERM (the benchmark stopping us) cancels the coroutine, which closes the session.
     with contextlib.suppress(asyncio.CancelledError, KeyboardInterrupt):
-        run_on(args.loop, _applet(args.url, args.ca, args.code))
+        run_on(args.loop, full_applet(args.url, args.ca, args.code))
 
 
 if __name__ == "__main__":

@@ -23,12 +23,13 @@ from pathlib import Path
 from typing import Any
 
 from applet.capture import MssCapturer
-from applet.controller import AppletController, QuestionAsked
+from applet.controller import AppletController
 from applet.damage_x11 import X11DamageWatch
+from benchmarks.allowing_applet import CUSTOMER, allow_until_the_end
 from benchmarks.links import run
 from common.codec import ScreenEncoder
 from common.errors import LifelineError
-from common.transport import BrokerAddress, BrokerClient, Ended, PeerSession
+from common.transport import BrokerAddress, BrokerClient, PeerSession
 
 
 async def _main(args: argparse.Namespace) -> None:
@@ -42,24 +43,14 @@ async def _main(args: argparse.Namespace) -> None:
 
 async def _serve(args: argparse.Namespace, damage: X11DamageWatch | None) -> None:
     async with BrokerClient(BrokerAddress(args.url, ca_file=args.ca)) as client:
-        session = await PeerSession.claim(client, args.code, {"name": "Bench", "host": "bench"})
+        session = await PeerSession.claim(client, args.code, CUSTOMER)
         try:
             await session.wait_open(30.0)
             controller = AppletController(session, MssCapturer(), damage=damage)
             if args.lossless:  # before the first frame: the streamer has not started
                 options: dict[str, Any] = {"video": False}
                 controller.streamer.encoder = ScreenEncoder(**options)
-            controller.start()
-            print("ready", flush=True)
-            try:
-                while True:
-                    event = await controller.events.get()
-                    if isinstance(event, QuestionAsked):
-                        await controller.answer(event.question.id, True)
-                    elif isinstance(event, Ended):
-                        return
-            finally:
-                await controller.stop()
+            await allow_until_the_end(controller)
         finally:
             with contextlib.suppress(LifelineError):
                 await session.close()
