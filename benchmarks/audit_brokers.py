@@ -8,10 +8,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
-import os
 import sqlite3
 import subprocess
-import sys
 import tarfile
 import time
 from collections.abc import Iterator
@@ -21,13 +19,12 @@ from pathlib import Path
 from benchmarks.audit_writes import CUSTOMER, DATABASE, SESSION_EVENTS, events
 from benchmarks.processes import (
     ROOT,
-    STARTUP_TIMEOUT,
     TECH_EMAIL,
     TECH_PASSWORD,
     BenchmarkError,
     BrokerProcess,
     Child,
-    child,
+    broker_process,
 )
 from common.transport import BrokerAddress, BrokerClient, PeerSession
 
@@ -63,49 +60,11 @@ def code_env(code: Path) -> dict[str, str]:
     return {"PYTHONSAFEPATH": "1", "PYTHONPATH": str(code)}
 
 
-def _admin(data_dir: Path, env: dict[str, str], *args: str) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "broker.cli", "--data", str(data_dir), "admin", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=STARTUP_TIMEOUT,
-        check=False,
-        env={**os.environ, **env},
-    )
-    if done.returncode != 0:
-        raise BenchmarkError(f"lifeline-broker admin {args[0]} failed: {done.stderr.strip()}")
-
-
 @contextlib.contextmanager
 def broker_from(code: Path, workdir: Path) -> Iterator[BrokerProcess]:
     """:func:`benchmarks.processes.broker_process` with the code under ``code``."""
-    env = code_env(code)
-    data_dir = workdir / "broker"
-    _admin(data_dir, env, "add-group", "Support")
-    _admin(
-        data_dir,
-        env,
-        "add-technician",
-        TECH_EMAIL,
-        "--name",
-        "Bench",
-        "--group",
-        "Support",
-        "--password",
-        TECH_PASSWORD,
-    )
-    argv = ["-m", "broker.cli", "serve", "--data", str(data_dir), "--host", "127.0.0.1"]
-    with child("broker", [*argv, "--port", "0"], workdir, env=env) as proc:
-        match = proc.wait_for_line(r"listening on (https://\S+)")
-        yield BrokerProcess(
-            url=match.group(1),
-            ca_file=data_dir / "ca.pem",
-            cert_file=data_dir / "server.pem",
-            key_file=data_dir / "server-key.pem",
-            data_dir=data_dir,
-            proc=proc,
-        )
+    with broker_process(workdir, env=code_env(code)) as broker:
+        yield broker
 
 
 # ---- session events from a real console ------------------------------------------------

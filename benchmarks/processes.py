@@ -179,7 +179,7 @@ def temp_dir(prefix: str) -> Iterator[Path]:
         yield Path(path)
 
 
-def _admin(data_dir: Path, *args: str) -> None:
+def _admin(data_dir: Path, *args: str, env: dict[str, str] | None = None) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "broker.cli", "--data", str(data_dir), "admin", *args],
         cwd=ROOT,
@@ -187,16 +187,18 @@ def _admin(data_dir: Path, *args: str) -> None:
         text=True,
         timeout=STARTUP_TIMEOUT,
         check=False,
+        env={**os.environ, **(env or {})},
     )
     if done.returncode != 0:
         raise BenchmarkError(f"lifeline-broker admin {args[0]} failed: {done.stderr.strip()}")
 
 
 @contextlib.contextmanager
-def broker_process(workdir: Path) -> Iterator[BrokerProcess]:
-    """Seeds a technician, then runs the broker exactly as an operator would."""
+def broker_process(workdir: Path, *, env: dict[str, str] | None = None) -> Iterator[BrokerProcess]:
+    """Seeds a technician, then runs the broker exactly as an operator would (``env``:
+    added to its environment, and to the admin commands')."""
     data_dir = workdir / "broker"
-    _admin(data_dir, "add-group", "Support")
+    _admin(data_dir, "add-group", "Support", env=env)
     _admin(
         data_dir,
         "add-technician",
@@ -207,9 +209,10 @@ def broker_process(workdir: Path) -> Iterator[BrokerProcess]:
         "Support",
         "--password",
         TECH_PASSWORD,
+        env=env,
     )
     argv = ["-m", "broker.cli", "serve", "--data", str(data_dir), "--host", "127.0.0.1"]
-    with child("broker", [*argv, "--port", "0"], workdir) as proc:
+    with child("broker", [*argv, "--port", "0"], workdir, env=env) as proc:
         match = proc.wait_for_line(r"listening on (https://\S+)")
         yield BrokerProcess(
             url=match.group(1),
