@@ -266,12 +266,7 @@ class FileManager(QWidget):
             local_tools.addWidget(button)
         local_tools.addStretch(1)
         local_tools.addWidget(self.upload_button)
-        left = QWidget()
-        column = QVBoxLayout(left)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.addLayout(local_bar)
-        column.addWidget(self.local, 1)
-        column.addLayout(local_tools)
+        left = _column(local_bar, self.local, local_tools)
 
         remote_bar = QHBoxLayout()
         remote_bar.addWidget(
@@ -286,12 +281,7 @@ class FileManager(QWidget):
         remote_tools.addStretch(1)
         for button in (self.remote_new, self.remote_rename, self.remote_delete):
             remote_tools.addWidget(button)
-        right = QWidget()
-        column = QVBoxLayout(right)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.addLayout(remote_bar)
-        column.addWidget(self.remote, 1)
-        column.addLayout(remote_tools)
+        right = _column(remote_bar, self.remote, remote_tools)
 
         panes = QSplitter()
         panes.addWidget(left)
@@ -301,11 +291,7 @@ class FileManager(QWidget):
         transfer_tools.addStretch(1)
         for button in (self.cancel_button, self.retry_button, self.clear_button):
             transfer_tools.addWidget(button)
-        bottom = QWidget()
-        column = QVBoxLayout(bottom)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.addLayout(transfer_tools)
-        column.addWidget(self.transfers, 1)
+        bottom = _column(transfer_tools, self.transfers)
         vertical = QSplitter(Qt.Orientation.Vertical)
         vertical.addWidget(panes)
         vertical.addWidget(bottom)
@@ -654,3 +640,15 @@ class FileManager(QWidget):
             any(s.state in (TransferState.FAILED, TransferState.CANCELLED) for s in chosen)
         )
         self.clear_button.setEnabled(any(s.finished for s in self._statuses.values()))
+
+
+def _column(top: QHBoxLayout, body: QWidget, bottom: QHBoxLayout | None = None) -> QWidget:
+    """A tool row, a view that takes the spare height, and another tool row, stacked."""
+    column = QWidget()
+    layout = QVBoxLayout(column)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.addLayout(top)
+    layout.addWidget(body, 1)
+    if bottom is not None:
+        layout.addLayout(bottom)
+    return column
