@@ -47,7 +47,7 @@ from benchmarks.input_round_trip import PointerWatch, Settings, _trials
 from benchmarks.processes import TECH_EMAIL, TECH_PASSWORD
 from common.errors import LifelineError
 from common.transport import BrokerAddress, BrokerClient, PeerSession
-from console.remote_files import TransferState, TransferStatus
+from console.file_reports import TransferState, TransferStatus
 from console.rights import RightChanged, RightState
 from console.technician_session import ConsoleEvent, TechnicianSession
 

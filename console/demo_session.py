@@ -367,7 +367,7 @@ class DemoSession:
     async def files(self) -> str:
         import hashlib
 
-        from console.remote_files import TransferState
+        from console.file_reports import TransferState
 
         tab = self.host.tab
         documents = self.applet_home / "Documents"

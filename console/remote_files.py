@@ -8,9 +8,10 @@ links followed); a sender that sends more than it announced, out of order, or by
 hashes do not match fails its transfer, and the partial file is removed.
 
 Transfers queue and run :data:`PARALLEL` at a time each way. Their progress is reported
-as :class:`TransferStatus` snapshots (at most every :data:`PROGRESS_INTERVAL` seconds
-while bytes flow). A transfer whose session ends keeps its verified partial file: the
-same download started again (in this session or a later one) resumes from there.
+as :class:`~console.file_reports.TransferStatus` snapshots (at most every
+:data:`PROGRESS_INTERVAL` seconds while bytes flow). A transfer whose session ends keeps
+its verified partial file: the same download started again (in this session or a later
+one) resumes from there.
 Cancelling, a revoke of ``file_manager`` and every failure remove it.
 
 Each finished transfer and each change on the customer's computer goes to the session's
@@ -21,10 +22,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import enum
 import itertools
 import logging
-import os
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -35,8 +34,22 @@ from typing import Any
 from common.errors import FileError, LifelineError, ProtocolError, TransferError
 from common.files.flow import SendWindow
 from common.files.messages import APPLET_FILE_MESSAGES, MAX_ID
-from common.files.names import MAX_NAME_BYTES, check_component, check_name, safe_child
+from common.files.names import check_component, check_name, safe_child
 from common.files.transfer import FileSource, PartialFile, transfer_error
+from console.file_reports import (
+    FileProblem,
+    FilesEvent,
+    RemoteFolder,
+    RemoteRoot,
+    RemoteRoots,
+    TransferState,
+    TransferStatus,
+    display_path,
+    entry_of,
+    list_of,
+    text_of,
+)
+from console.local_files import free_name, walk_files
 
 log = logging.getLogger("lifeline.console.files")
 
@@ -46,105 +59,6 @@ PARALLEL = 2
 PROGRESS_INTERVAL = 0.1
 #: How long the applet may take to answer a listing or a change.
 ANSWER_TIMEOUT = 30.0
-KINDS = ("file", "folder", "link", "other")
-
-
-@dataclass(frozen=True)
-class RemoteRoot:
-    """Where browsing can start: ``root`` (``/``, ``C:\\``), the folders below it."""
-
-    root: str
-    path: tuple[str, ...]
-    label: str
-
-
-@dataclass(frozen=True)
-class RemoteEntry:
-    name: str
-    #: "file", "folder", "link" (not followed) or "other".
-    kind: str
-    size: int
-    mtime: float
-
-
-@dataclass(frozen=True)
-class RemoteFolder:
-    """One folder of the customer's computer. ``hidden``: entries left out because
-    their names could not be used (a hostile or broken applet)."""
-
-    root: str
-    path: tuple[str, ...]
-    entries: tuple[RemoteEntry, ...]
-    truncated: bool = False
-    hidden: int = 0
-
-    def display(self) -> str:
-        return display_path(self.root, self.path)
-
-
-class TransferState(enum.StrEnum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    DONE = "done"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-
-
-@dataclass(frozen=True)
-class TransferStatus:
-    """One transfer as the transfer list shows it."""
-
-    number: int
-    #: "download" (customer → technician) or "upload" (technician → customer).
-    direction: str
-    name: str
-    #: The file on the technician's computer.
-    local: Path
-    #: Where it is on the customer's computer, as a person reads it.
-    remote: str
-    size: int = 0
-    done: int = 0
-    #: Bytes a second, smoothed; 0 until measured.
-    speed: float = 0.0
-    state: TransferState = TransferState.QUEUED
-    #: Bytes that were not sent again because an earlier attempt had them.
-    resumed_from: int = 0
-    error: str = ""
-    md5: str = ""
-    sha256: str = ""
-
-    @property
-    def seconds_left(self) -> float | None:
-        if self.state != TransferState.RUNNING or self.speed <= 0:
-            return None
-        return max(0, self.size - self.done) / self.speed
-
-    @property
-    def finished(self) -> bool:
-        return self.state in (TransferState.DONE, TransferState.FAILED, TransferState.CANCELLED)
-
-
-@dataclass(frozen=True)
-class RemoteRoots:
-    """Where browsing the customer's computer can start."""
-
-    roots: tuple[RemoteRoot, ...]
-
-
-@dataclass(frozen=True)
-class FileProblem:
-    """Something the technician asked for failed (a listing, a new folder, …)."""
-
-    text: str
-
-
-FilesEvent = RemoteRoots | RemoteFolder | TransferStatus | FileProblem
-
-
-def display_path(root: str, path: Sequence[str]) -> str:
-    """``C:\\`` + ``[Users, ann]`` → ``C:\\Users\\ann``; ``/`` + ``[home]`` → ``/home``."""
-    sep = "\\" if "\\" in root else "/"
-    return root + sep.join(path) if root.endswith(sep) else sep.join([root, *path])
 
 
 @dataclass
@@ -204,9 +118,9 @@ class RemoteFiles:
         for item in message["roots"]:
             try:
                 root = RemoteRoot(
-                    _text(item.get("root"), 260),
-                    tuple(check_component(p) for p in _list(item.get("path"), 64)),
-                    _text(item.get("label"), 100),
+                    text_of(item.get("root"), 260),
+                    tuple(check_component(p) for p in list_of(item.get("path"), 64)),
+                    text_of(item.get("label"), 100),
                 )
             except (AttributeError, FileError, ProtocolError):
                 log.warning("ignored a malformed root from the applet")
@@ -235,7 +149,7 @@ class RemoteFiles:
         entries, hidden = [], 0
         for item in message["entries"]:
             try:
-                entries.append(_entry(item))
+                entries.append(entry_of(item))
             except (FileError, ProtocolError):
                 hidden += 1
         return RemoteFolder(root, tuple(path), tuple(entries), bool(message["truncated"]), hidden)
@@ -284,7 +198,7 @@ class RemoteFiles:
         name = path[-1] if path else ""
         local = folder / name
         try:
-            local = _free_name(safe_child(folder, check_name(name)))
+            local = free_name(safe_child(folder, check_name(name)))
         except FileError as exc:
             return self._refused("download", name, local, display_path(root, path), str(exc))
         return self._queue_transfer(
@@ -349,7 +263,7 @@ class RemoteFiles:
         """Queues every file below the technician's folder ``local`` to go into a folder
         of the same name in the customer's ``root`` + ``path``; empty folders are created
         too. Links are not followed. Returns how many files."""
-        files, empty = await asyncio.to_thread(_walk, local)
+        files, empty = await asyncio.to_thread(walk_files, local)
         for dirs in empty:
             with contextlib.suppress(FileError, TimeoutError, LifelineError):
                 await self._make_folders(root, path, [local.name, *dirs])
@@ -684,34 +598,6 @@ class RemoteFiles:
         self._send_message(message)
 
 
-def _text(value: object, limit: int) -> str:
-    if not isinstance(value, str) or not value or len(value) > limit:
-        raise ProtocolError("A text field is missing or too long.")
-    return value
-
-
-def _list(value: object, limit: int) -> list[Any]:
-    if not isinstance(value, list) or len(value) > limit:
-        raise ProtocolError("A list field is missing or too long.")
-    return value
-
-
-def _entry(item: object) -> RemoteEntry:
-    if not isinstance(item, dict):
-        raise ProtocolError("A folder entry is not described.")
-    name = check_component(item.get("name"), windows=True)
-    kind, size, mtime = item.get("kind"), item.get("size"), item.get("mtime")
-    if kind not in KINDS:
-        raise ProtocolError("A folder entry has an unknown kind.")
-    if isinstance(size, bool) or not isinstance(size, int) or size < 0:
-        raise ProtocolError("A folder entry has an impossible size.")
-    if isinstance(mtime, bool) or not isinstance(mtime, int | float):
-        raise ProtocolError("A folder entry has no time.")
-    if len(name) > MAX_NAME_BYTES or any(ch < " " for ch in name):
-        raise ProtocolError("A folder entry's name is too long or holds control characters.")
-    return RemoteEntry(name, str(kind), size, float(mtime))
-
-
 class _AppletSaid(TransferError):
     """The applet failed or stopped the transfer itself (it has cleaned up its side)."""
 
@@ -729,31 +615,3 @@ def _why(exc: BaseException, where: str) -> str:
     if isinstance(exc, TimeoutError):
         return f"{where}: the customer's computer did not answer."
     return f"{where}: {exc}"
-
-
-def _free_name(path: Path) -> Path:
-    """``path``, or else the first of ``name (2).ext``, ``name (3).ext``… that does not
-    exist (always the same one, so a download started again finds its partial file)."""
-    for n in range(1, 1000):
-        candidate = path if n == 1 else path.with_name(f"{path.stem} ({n}){path.suffix}")
-        if not os.path.lexists(candidate):
-            return candidate
-    raise TransferError(f"{path.name}: too many files of that name.", reason="exists")
-
-
-def _walk(folder: Path) -> tuple[list[tuple[Path, list[str]]], list[list[str]]]:
-    """The regular files below ``folder`` with their folders relative to it, and the
-    empty folders; links are not followed."""
-    files: list[tuple[Path, list[str]]] = []
-    empty: list[list[str]] = []
-    for top, dirs, names in os.walk(folder, followlinks=False):
-        relative = list(Path(top).relative_to(folder).parts)
-        regular = [
-            n
-            for n in sorted(names)
-            if (Path(top) / n).is_file() and not (Path(top) / n).is_symlink()
-        ]
-        files.extend((Path(top) / n, relative) for n in regular)
-        if not regular and not dirs and relative:
-            empty.append(relative)
-    return files, empty

@@ -8,8 +8,8 @@ own object, rights, chat log and decoder: nothing is shared between tabs.
 Events reported (on the event loop's thread): :class:`~console.rights.RightChanged`,
 :class:`ChatLine`, :class:`ScreenChanged`, :class:`CursorChanged`, :class:`SystemInfo`,
 :class:`ClipboardText`, :class:`Refused`, the file manager's
-:class:`~console.remote_files.RemoteFolder`, :class:`~console.remote_files.TransferStatus`
-and :class:`~console.remote_files.FileProblem` and, last, :class:`~common.transport.Ended`.
+:class:`~console.file_reports.RemoteFolder`, :class:`~console.file_reports.TransferStatus`
+and :class:`~console.file_reports.FileProblem` and, last, :class:`~common.transport.Ended`.
 """
 
 from __future__ import annotations
@@ -30,14 +30,9 @@ from common.protocol.messages import Field, Schema, SchemaRegistry
 from common.recording import Kind, RecordingReader
 from common.recording.export import export
 from common.transport import Ended, PeerSession, PeerState
+from console.file_reports import FileProblem, RemoteFolder, RemoteRoots, TransferStatus
 from console.recorder import SessionRecorder
-from console.remote_files import (
-    FileProblem,
-    RemoteFiles,
-    RemoteFolder,
-    RemoteRoots,
-    TransferStatus,
-)
+from console.remote_files import RemoteFiles
 from console.rights import RightChanged, Rights, RightState
 from console.screen_view import ScreenView
 

@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.remote_files import (
+from console.file_reports import (
     FileProblem,
     RemoteEntry,
     RemoteFolder,

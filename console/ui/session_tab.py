@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from common.transport import Ended, PeerState
-from console.remote_files import FileProblem, RemoteFolder, RemoteRoots, TransferStatus
+from console.file_reports import FileProblem, RemoteFolder, RemoteRoots, TransferStatus
 from console.rights import ACTIONS, RightChanged, RightState
 from console.screen_view import ScreenView
 from console.technician_session import (

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from console.remote_files import TransferStatus
+from console.file_reports import TransferStatus
 from console.technician_session import ConsoleEvent
 
 

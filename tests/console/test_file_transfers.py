@@ -23,7 +23,7 @@ from applet.consent import Action
 from applet.controller import AppletController, FileTransferred, QuestionAsked
 from broker.app import Broker
 from common.transport import BrokerAddress, BrokerClient, Login, PeerState
-from console.remote_files import (
+from console.file_reports import (
     FileProblem,
     RemoteFolder,
     TransferState,

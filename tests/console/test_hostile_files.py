@@ -15,7 +15,7 @@ import pytest
 from broker.app import Broker
 from common.protocol import Channel
 from common.transport import BrokerClient, Login, PeerSession
-from console.remote_files import FileProblem, TransferState
+from console.file_reports import FileProblem, TransferState
 from console.technician_session import TechnicianSession
 from tests.common.test_file_names import HOSTILE
 from tests.conftest import address, paired_sessions

@@ -12,7 +12,7 @@ from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QMessageBox, QProgressBar
 from pytestqt.qtbot import QtBot
 
-from console.remote_files import (
+from console.file_reports import (
     FileProblem,
     RemoteEntry,
     RemoteFolder,
