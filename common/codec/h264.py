@@ -39,6 +39,11 @@ CRF = 23
 #: section 8).
 PRESET = "superfast"
 REGION_PARAMS = "subme=0:weightp=0:8x8dct=0:partitions=i4x4"
+#: A region that has played like a video for a while (`video_regions.STEADY_PICTURES`)
+#: goes over to plain ultrafast: 3.1 ms instead of 5.5 a picture of a grainy 640×448
+#: video (copy and conversion included), for 22 % more bytes at the same PSNR. Photos and
+#: pages that scroll keep the settings above, which spend their CPU where it saves most.
+STEADY_PRESET = "ultrafast"
 #: x264 settings for interactive use: no lookahead, no B-frames, one packet per picture;
 #: no periodic keyframes (the screen codec's keyframes restart the stream instead); no
 #: adaptive quantisation (superfast turns it on): it moves bits from flat areas (the
@@ -74,6 +79,7 @@ class H264Encoder:
         params = X264_OPTIONS["x264-params"]
         if preset is None:
             preset, params = PRESET, f"{params}:{REGION_PARAMS}"
+        self.preset = preset
         coded_width, coded_height = coded_size(width, height)
         context = av.CodecContext.create("libx264", "w")
         assert isinstance(context, VideoCodecContext)

@@ -16,7 +16,10 @@ seconds: the codec has no clock. At 30 updates a second, 6 updates are 0.2 s.
   keeps one H.264 encoder, restarted (a START record, an IDR picture) whenever its
   rectangle changes and at every keyframe.
 * Every update that damages a region sends the whole region as one H.264 picture. A
-  scroll copy that covers a region entirely ends it: its picture moved away.
+  scroll copy that covers a region entirely ends it: its picture moved away. After
+  `STEADY_PICTURES` pictures in a row in updates without a scroll copy (a video playing,
+  not a page or photo scrolling), the region restarts its stream with x264's fastest
+  settings (`h264.STEADY_PRESET`).
   Inside a region, damaged tiles are judged the same way. A region ends, and its tiles
   return to the lossless path, `CALM_UPDATES` updates after its last colourful damage if
   damage since then looked like text (its tiles are then refreshed at once), else
@@ -41,7 +44,7 @@ from numpy.typing import NDArray
 
 from common.codec.damage import TILE, Box, TileDamage, damaged_cells
 from common.codec.frame_words import BgraFrame, pixels_u32
-from common.codec.h264 import CRF, H264Encoder
+from common.codec.h264 import CRF, STEADY_PRESET, H264Encoder
 from common.codec.scroll import Scroll
 from common.codec.wire_format import MAX_VIDEO_STREAMS, max_video_packet, video_region_fits
 
@@ -69,6 +72,9 @@ SHRINK_UPDATES = 8
 CALM_UPDATES = 3
 #: … else this many (a paused video).
 IDLE_UPDATES = 60
+#: A region's pictures in a row, in updates without a scroll copy, after which it plays
+#: like a video and goes over to x264's fastest settings (half a second at 30 a second).
+STEADY_PICTURES = 15
 #: Candidates this many tiles or fewer away from a region (or each other) join it.
 JOIN_GAP = 1
 #: A lossy tile outside every region is refreshed after this many updates unchanged…
@@ -99,6 +105,8 @@ class VideoRegion:
     #: Bounding box (tiles) of the damage since the last shrink check, and updates since.
     recent: Box | None = None
     window: int = 0
+    #: Pictures in a row sent in updates without a scroll copy.
+    steady: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +135,8 @@ class VideoRegions:
         self._motion = np.zeros(shape, np.uint16)
         self._quiet = np.zeros(shape, np.uint16)
         self._changed: Tiles = np.zeros(shape, np.bool_)
+        #: Whether this update copied a scroll.
+        self._scrolled = False
         self._crf = crf
 
     @property
@@ -157,6 +167,7 @@ class VideoRegions:
     def moved(self, scroll: Scroll) -> None:
         """The decoder copied rows of pixels: lossy pixels stay lossy where they land, and
         a region the copy covers entirely ends (its picture moved away)."""
+        self._scrolled = True
         c0, c1 = scroll.x // TILE, -(-(scroll.x + scroll.width) // TILE)
         top, bottom = scroll.y, scroll.y + scroll.height
         self._changed[top // TILE : -(-bottom // TILE), c0:c1] = True
@@ -259,10 +270,16 @@ class VideoRegions:
                 continue
             x0, y0, x1, y1 = region.box
             width, height = x1 - x0, y1 - y0
+            region.steady = 0 if self._scrolled else region.steady + 1
+            steady = region.steady >= STEADY_PICTURES
             encoder = region.encoder
+            if encoder is not None and steady and encoder.preset != STEADY_PRESET:
+                encoder, region.started = None, False  # a new stream: a START record
             if encoder is None or (encoder.width, encoder.height) != (width, height):
                 # A new encoder's first picture is an IDR picture anyway.
-                encoder = region.encoder = H264Encoder(width, height, crf=self._crf)
+                preset = STEADY_PRESET if steady else None
+                encoder = H264Encoder(width, height, crf=self._crf, preset=preset)
+                region.encoder = encoder
                 idr = False
             else:
                 idr = not region.started
@@ -304,6 +321,7 @@ class VideoRegions:
         self.end_update()
 
     def end_update(self) -> None:
+        self._scrolled = False
         np.add(self._quiet, 1, out=self._quiet, where=self._quiet < _COUNTER_MAX)
         self._quiet[self._changed] = 0
         self._changed[:] = False

@@ -22,7 +22,7 @@ from benchmarks.synthetic_screens import (
     video_frames,
     with_random_alpha,
 )
-from common.codec import ScreenDecoder, ScreenEncoder, read_update_header, video_regions
+from common.codec import ScreenDecoder, ScreenEncoder, h264, read_update_header, video_regions
 from common.codec import encoder as encoder_module
 
 Frame = NDArray[np.uint8]
@@ -312,6 +312,32 @@ def test_a_video_goes_through_h264_and_the_text_around_it_stays_exact() -> None:
             assert encoder.stats.bytes_out - before < 0.2 * 256 * 192 * 3
     assert encoder.stats.video_records == 12 + 1 - moving
     assert encoder.stats.video_starts == 1
+
+
+def test_a_video_that_keeps_playing_goes_over_to_x264s_fastest_settings() -> None:
+    encoder, decoder = ScreenEncoder(), ScreenDecoder()
+    steady = video_regions.STEADY_PICTURES
+    count = video_regions.MOTION_UPDATES + steady + 3
+    presets = []
+    for frame in video_in_a_window(count):
+        send_video(encoder, decoder, frame, min_psnr=35)
+        assert encoder._video is not None
+        presets += [r.encoder.preset for r in encoder._video.regions if r.encoder]
+    # The region's first `steady` pictures use the default settings, then its stream
+    # restarts (a second START record) with the fastest ones, and the decoder follows.
+    assert presets[: steady - 1] == [h264.PRESET] * (steady - 1)
+    assert presets[steady - 1 :] == [h264.STEADY_PRESET] * (len(presets) - steady + 1)
+    assert encoder.stats.video_starts == 2
+
+
+def test_a_scrolling_photo_keeps_the_default_x264_settings() -> None:
+    encoder, decoder = ScreenEncoder(), ScreenDecoder()
+    picture = photo(384, 256 + 40 * 9)
+    for step in range(40):
+        send_video(encoder, decoder, picture[step * 9 : step * 9 + 256])
+    assert encoder.stats.video_records > video_regions.STEADY_PICTURES
+    assert encoder._video is not None
+    assert [r.encoder.preset for r in encoder._video.regions if r.encoder] == [h264.PRESET]
 
 
 def test_a_video_beside_coloured_terminal_text_goes_through_h264_at_35_db() -> None:
