@@ -5,7 +5,9 @@ the grant and stops it on the revoke). Capture and encoding run in a worker thre
 the event loop stays free for input and chat. Frames are never queued behind a slow
 link: when the VIDEO channel is full the loop waits, and the next capture carries
 everything that changed meanwhile (codec updates themselves are never dropped: each
-refers to the picture before it).
+refers to the picture before it). Where the OS reports damage (X DAMAGE), a still
+screen is not grabbed, and a grab is compared with the last only where something was
+drawn.
 
 Messages (docs/protocol.md, "Application messages"):
     applet → console, VIDEO:   {"t": "screen_update", "monitor": i, "data": bytes}
@@ -32,11 +34,24 @@ DEFAULT_FPS = 30.0
 #: While the screen is still, wait this long at most for damage before grabbing anyway
 #: (so a keyframe request is served within it).
 IDLE_WAIT = 0.25
+#: Where the OS says where the screen was drawn on, only there is a grab compared with
+#: the last, except every this many grabs (half a second at 30 a second): a program that
+#: draws without the OS seeing it (some GL or compositor paths) shows within that.
+WHOLE_COMPARE_EVERY = 15
+
+#: (x0, y0, x1, y1), end-exclusive.
+Box = tuple[int, int, int, int]
+NOTHING: Box = (0, 0, 0, 0)
 
 
 class DamageWatch(Protocol):
     def wait_for_change(self, timeout: float) -> bool:
         """Blocks until the screen was drawn on, or ``timeout``; True when it was."""
+        ...
+
+    def changed_area(self) -> Box | None:
+        """The bounding box (root window pixels) of what was drawn since the last call,
+        None when nothing was."""
         ...
 
 
@@ -86,6 +101,7 @@ class ScreenStreamer:
         # one starts, so one encoder is never used by two threads at once.
         self._worker = concurrent.futures.ThreadPoolExecutor(1, "lifeline-capture")
         self._pending: asyncio.Future[list[bytes]] | None = None
+        self._grabs_since_whole = 0
 
     def start(self) -> None:
         if self._task is None or self._task.done():
@@ -114,8 +130,21 @@ class ScreenStreamer:
 
     def _capture_and_encode(self, keyframe: bool) -> list[bytes]:
         self.grabs += 1
+        changed = self._changed_area()  # before the grab: what is drawn after it waits
         frame = self.capturer.grab(self.monitor)
-        return self.encoder.encode(frame, force_keyframe=keyframe)
+        return self.encoder.encode(frame, force_keyframe=keyframe, changed=changed)
+
+    def _changed_area(self) -> Box | None:
+        """Where the monitor was drawn on since the last grab, in its own pixels, or None
+        for "compare everything"."""
+        if self.damage is None:
+            return None
+        area = self.damage.changed_area()
+        self._grabs_since_whole += 1
+        if self._grabs_since_whole >= WHOLE_COMPARE_EVERY:
+            self._grabs_since_whole = 0
+            return None
+        return on_monitor(area, self.monitor)
 
     async def _run(self) -> None:
         try:
@@ -145,3 +174,12 @@ class ScreenStreamer:
                 # Nothing changed: sleep until something is drawn (XDamage), not 30/s.
                 await loop.run_in_executor(self._worker, self.damage.wait_for_change, IDLE_WAIT)
                 next_tick = time.monotonic()
+
+
+def on_monitor(area: Box | None, monitor: Monitor) -> Box:
+    """A damaged area of the root window (None: nothing) in `monitor`'s own pixels; the
+    encoder clips it to the frame."""
+    if area is None:
+        return NOTHING
+    left, top = monitor.left, monitor.top
+    return area[0] - left, area[1] - top, area[2] - left, area[3] - top

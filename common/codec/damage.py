@@ -40,17 +40,32 @@ class TileDamage:
         self.columns: NDArray[np.bool_] = np.zeros((self.tile_rows, layout.words_per_row), np.bool_)
         #: tile_rows × tile_columns.
         self.tiles: NDArray[np.bool_] = np.zeros((self.tile_rows, self.tile_columns), np.bool_)
+        #: Where `diff` may hold something other than zeros, as (word x0, y0, word x1,
+        #: y1), or None: nowhere. A comparison `within` a box needs zeros around it.
+        self._written: Box | None = None
 
     @property
     def tile_words(self) -> int:
         return TILE // self.layout.pixels_per_word
 
     def compare(
-        self, current: Words, reference: Words, moved: tuple[Box, int] | None = None
+        self,
+        current: Words,
+        reference: Words,
+        moved: tuple[Box, int] | None = None,
+        *,
+        within: Box | None = None,
     ) -> None:
         """Computes the damage of the whole frame. With `moved` = (box, source_y), as if
         the reference's pixels of `box` came from rows `source_y`… (a scroll), without
-        moving them, in the same single pass; `box` must start and end on words."""
+        moving them, in the same single pass; `box` must start and end on words.
+
+        With `within` (pixels, not with `moved`), only the tiles that box touches are
+        compared: the rest of the frame is taken as unchanged (the OS said so)."""
+        if within is not None and moved is None:
+            self._compare_within(current, reference, within)
+            return
+        self._written = (0, 0, self.layout.words_per_row, self.layout.height)
         if moved is None:
             np.bitwise_xor(current, reference, out=self.diff)
         else:
@@ -61,10 +76,41 @@ class TileDamage:
             self._xor_moved(current, reference, box, source_y, outside=True)
         self._reduce(0, self.tile_rows)
 
+    def _compare_within(self, current: Words, reference: Words, box: Box) -> None:
+        self.tiles[:] = False
+        self.columns[:] = False
+        x0, y0, x1, y1 = box
+        x0, y0 = max(x0, 0), max(y0, 0)
+        x1, y1 = min(x1, self.layout.width), min(y1, self.layout.height)
+        area: Box | None = None
+        if x0 < x1 and y0 < y1:
+            first_row, end_row = y0 // TILE, -(-y1 // TILE)
+            words = self.tile_words
+            area = (
+                x0 // TILE * words,
+                first_row * TILE,
+                min(-(-x1 // TILE) * words, self.layout.words_per_row),
+                min(end_row * TILE, self.layout.height),
+            )
+        written = self._written
+        if written is not None and (area is None or not _contains(area, written)):
+            self.diff[written[1] : written[3], written[0] : written[2]] = 0
+        self._written = area
+        if area is not None:
+            w0, top, w1, bottom = area
+            rows, words_ = slice(top, bottom), slice(w0, w1)
+            np.bitwise_xor(
+                current[rows, words_], reference[rows, words_], out=self.diff[rows, words_]
+            )
+            self._reduce(first_row, end_row)
+
     def compare_moved(self, current: Words, reference: Words, box: Box, source_y: int) -> None:
         """Recomputes the damage as if the reference's pixels of `box` came from rows
         `source_y`… (a scroll), without moving them. After `compare`; `box` must start and
         end on word boundaries. Pass `source_y` = box's y0 to undo."""
+        # A wide box is done as whole rows.
+        rows = (0, box[1], self.layout.words_per_row, box[3])
+        self._written = rows if self._written is None else _union(self._written, rows)
         self._xor_moved(current, reference, box, source_y, outside=False)
         self._reduce(box[1] // TILE, -(-box[3] // TILE))
 
@@ -171,6 +217,19 @@ class TileDamage:
             top[band] = np.where(some_rows, y0 + np.argmax(rows, axis=0), layout.height)
             bottom[band] = np.where(some_rows, y1 - np.argmax(rows[::-1], axis=0), 0)
         return [cast(list[list[int]], a.tolist()) for a in (left, right, top, bottom)]
+
+
+def _contains(outer: Box, inner: Box) -> bool:
+    return (
+        outer[0] <= inner[0]
+        and outer[1] <= inner[1]
+        and inner[2] <= outer[2]
+        and inner[3] <= outer[3]
+    )
+
+
+def _union(a: Box, b: Box) -> Box:
+    return min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])
 
 
 def _or_bands(diff: Words, band: int) -> Words:

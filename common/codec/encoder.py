@@ -107,11 +107,17 @@ class ScreenEncoder:
         self._seq = 0
         self.stats = EncoderStats()
 
-    def encode(self, frame: BgraFrame, *, force_keyframe: bool = False) -> list[bytes]:
+    def encode(
+        self, frame: BgraFrame, *, force_keyframe: bool = False, changed: Box | None = None
+    ) -> list[bytes]:
         """Encodes `frame` (height × width × 4 uint8, B G R and an ignored alpha byte).
 
         Returns the updates to send, in order: none when nothing changed, usually one,
         several when a huge keyframe is split. A frame of a new size starts a keyframe.
+
+        `changed` (x0, y0, x1, y1, pixels, end-exclusive) is where the frame may differ
+        from the last one encoded, when the OS keeps track (X DAMAGE): only there is it
+        compared. An empty box says nothing changed. None: anywhere may have.
         """
         frame = _checked(frame)
         self.stats.frames += 1
@@ -121,7 +127,7 @@ class ScreenEncoder:
         assert self._layout is not None and self._damage is not None
         layout, damage = self._layout, self._damage
         current, before = layout.view(frame), layout.view(reference)
-        scroll = self._damage_after_scroll(current, before)
+        scroll = self._damage_after_scroll(current, before, changed)
         idle = self._video is None or not self._video.active
         if scroll is None and idle and not damage.tiles.any():
             if self._video is not None:
@@ -228,20 +234,24 @@ class ScreenEncoder:
             boxes = rectangles.outside(now_inside)
         return pictures, boxes
 
-    def _damage_after_scroll(self, current: Words, reference: Words) -> Scroll | None:
-        """Computes the damage of the frame, after the scroll it returns if it finds one.
+    def _damage_after_scroll(
+        self, current: Words, reference: Words, changed: Box | None
+    ) -> Scroll | None:
+        """Computes the damage of the frame (only `changed` when not None), after the
+        scroll it returns if it finds one.
 
         While the screen keeps scrolling (the last update was a copy), the scroll is
         looked for first, on row hashes of the whole frame, and the exact damage then
         takes one pass; otherwise the damage comes first and a scroll is looked for only
         where it is."""
         assert self._damage is not None
-        if self._scrolling:
+        nothing = changed is not None and (changed[0] >= changed[2] or changed[1] >= changed[3])
+        if self._scrolling and not nothing:
             scroll = self._scroll_from_hashes(current, reference)
             moved = None if scroll is None else (_box(scroll), scroll.source_y)
             self._damage.compare(current, reference, moved)
         else:
-            self._damage.compare(current, reference)
+            self._damage.compare(current, reference, within=changed)
             damaged = bool(self._damage.tiles.any())
             scroll = self._try_scroll(current, reference) if damaged else None
         self._scrolling = scroll is not None

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import numpy as np
+from pytest import MonkeyPatch
 
 from applet.capture import Monitor, MssCapturer
 from applet.damage_x11 import X11DamageWatch
@@ -87,6 +88,31 @@ async def test_the_console_sees_exactly_what_is_on_the_screen(
             s.streamer.start()
             assert await drain_updates(s.console, decoder, quiet=1.5) >= 5  # keyframe + text
             assert np.array_equal(decoder.framebuffer, screen_now(s.monitor))
+
+
+async def test_with_x_damage_grabs_are_compared_where_drawn_and_the_picture_stays_exact(
+    display: str, broker: Broker, client: BrokerClient, login: Login, monkeypatch: MonkeyPatch
+) -> None:
+    terminal = ["xterm", "-geometry", "60x20+40+30", "-e", "bash", "-c", PRINT_THEN_STOP]
+    damage = X11DamageWatch(display)
+    async with streaming(broker, client, login, damage=damage) as s:
+        told: list[tuple[int, int, int, int] | None] = []
+        encode = s.streamer.encoder.encode
+
+        def telling(frame: np.ndarray, **options: Any) -> list[bytes]:
+            told.append(options.get("changed"))
+            return encode(frame, **options)
+
+        monkeypatch.setattr(s.streamer.encoder, "encode", telling)
+        decoder = ScreenDecoder()
+        with running(terminal, display):
+            s.streamer.start()
+            assert await drain_updates(s.console, decoder, quiet=1.5) >= 5
+            assert np.array_equal(decoder.framebuffer, screen_now(s.monitor))
+    damage.close()
+    inside = [b for b in told if b and b[0] >= 40 and b[1] >= 30 and b[2] < 1280 and b[3] < 720]
+    assert len(inside) >= 5, told
+    assert None in told  # and now and then the whole frame
 
 
 async def test_stopping_the_stream_stops_frames_within_200_ms(

@@ -279,6 +279,56 @@ def test_with_video_any_sequence_is_exact_outside_the_lossy_tiles(frames: list[F
         send_video(encoder, decoder, frame, min_psnr=None)
 
 
+@settings(max_examples=40, deadline=None)
+@given(edit_sequences(), st.data())
+def test_told_where_frames_changed_the_encoder_sends_the_same_bytes(
+    frames: list[Frame], data: st.DataObject
+) -> None:
+    """Given `changed` boxes that cover every changed pixel (as X DAMAGE reports them,
+    perhaps larger), or None now and then, the updates are byte for byte those of an
+    encoder that compares whole frames."""
+    told, whole = ScreenEncoder(), ScreenEncoder()
+    decoder = ScreenDecoder()
+    for before, frame in zip([None, *frames], frames, strict=False):
+        changed = None
+        if before is not None and before.shape == frame.shape and data.draw(st.booleans()):
+            ys, xs = np.nonzero((before != frame).any(axis=2))
+            height, width = frame.shape[:2]
+            grow = data.draw(st.lists(st.integers(0, 40), min_size=4, max_size=4))
+            if ys.size == 0:
+                changed = (0, 0, 0, 0)
+            else:
+                changed = (
+                    max(0, int(xs.min()) - grow[0]),
+                    max(0, int(ys.min()) - grow[1]),
+                    min(width, int(xs.max()) + 1 + grow[2]),
+                    min(height, int(ys.max()) + 1 + grow[3]),
+                )
+        updates = told.encode(frame, changed=changed)
+        assert updates == whole.encode(frame)
+        for update in updates:
+            decoder.decode(update)
+        exact = np.ones(frame.shape[:2], np.bool_)
+        for r in told.lossy_rects():
+            exact[r.y : r.y + r.height, r.x : r.x + r.width] = False
+        assert np.array_equal(decoder.framebuffer[exact], bgr(frame)[exact])
+
+
+def test_a_change_outside_the_box_said_to_have_changed_waits_for_a_whole_comparison() -> None:
+    encoder, decoder = ScreenEncoder(), ScreenDecoder()
+    before = text_page(512, 20)[:320]
+    send(encoder, decoder, before)
+    frame = before.copy()
+    frame[10:20, 10:60, :3] = 0  # tile (0, 0)
+    frame[300:310, 400:460, :3] = 0  # tile (4, 6): the OS missed it
+    assert encoder.encode(frame, changed=(0, 0, 0, 0)) == []
+    for update in encoder.encode(frame, changed=(10, 10, 60, 20)):
+        decoder.decode(update)
+    assert np.array_equal(decoder.framebuffer[:64], bgr(frame)[:64])
+    assert not np.array_equal(decoder.framebuffer, bgr(frame))
+    send(encoder, decoder, frame)  # changed=None: the whole frame is compared
+
+
 def test_a_long_scroll_of_a_full_hd_screen_stays_exact() -> None:
     encoder, decoder = ScreenEncoder(), ScreenDecoder()
     page = text_page(1920, 120)
