@@ -578,3 +578,21 @@ def test_long_distance_matching_goes_off_while_large_updates_keep_coming() -> No
     assert [f for update in small for f in update].count(True) == 1
     assert small.index([True]) == encoder_module.LONG_MATCHES_ON_AFTER - 1
     assert encoder.stats.new_streams == 2
+
+
+def test_long_distance_matching_goes_off_while_a_video_plays() -> None:
+    """Updates that are mostly H.264 give long-distance matching nothing to find."""
+    encoder, decoder = ScreenEncoder(), ScreenDecoder()
+    frames = video_in_a_window(video_regions.MOTION_UPDATES + encoder_module.LONG_MATCHES_OFF_AFTER)
+    new_streams = []
+    for frame in frames:
+        updates = encoder.encode(frame)
+        for update in updates:
+            decoder.decode(update)
+        new_streams += [read_update_header(u).new_stream for u in updates]
+    assert new_streams.count(True) == 1
+    assert not encoder._stream.long_matches
+    lossy = np.zeros(frames[-1].shape[:2], np.bool_)
+    for r in encoder.lossy_rects():
+        lossy[r.y : r.y + r.height, r.x : r.x + r.width] = True
+    assert np.array_equal(decoder.framebuffer[~lossy], bgr(frames[-1])[~lossy])
