@@ -13,6 +13,8 @@ import numpy as np
 import numpy.typing as npt
 
 BgraFrame = npt.NDArray[np.uint8]
+#: (x0, y0, x1, y1) in a monitor's own pixels, end-exclusive.
+Box = tuple[int, int, int, int]
 
 
 @dataclass(frozen=True)
@@ -42,8 +44,13 @@ class Capturer(Protocol):
         """The monitors, in the order the console's monitor picker shows them."""
         ...
 
-    def grab(self, monitor: Monitor) -> BgraFrame:
-        """One frame of ``monitor``: height × width × 4 uint8, B G R and a junk byte."""
+    def grab(self, monitor: Monitor, area: Box | None = None) -> BgraFrame:
+        """One frame of ``monitor``: height × width × 4 uint8, B G R and a junk byte.
+
+        With ``area`` (the only part that can have changed since the last grab of this
+        monitor, as X DAMAGE says), a capturer may read just that part of the screen
+        and return the last frame brought up to date, the same array: a caller that
+        passes ``area`` must not keep frames across grabs."""
         ...
 
     def close(self) -> None: ...
@@ -54,6 +61,8 @@ class MssCapturer:
         import mss  # lazily: a headless tool that never captures must still start
 
         self._mss: Any = mss.MSS()
+        #: The last whole frame grabbed, and of which monitor, for grabs of an area.
+        self._last: tuple[Monitor, BgraFrame] | None = None
 
     def monitors(self) -> list[Monitor]:
         # mss lists the union of all monitors first; the real ones follow.
@@ -62,14 +71,24 @@ class MssCapturer:
             for i, m in enumerate(self._mss.monitors[1:])
         ]
 
-    def grab(self, monitor: Monitor) -> BgraFrame:
-        area = {
-            "left": monitor.left,
-            "top": monitor.top,
-            "width": monitor.width,
-            "height": monitor.height,
-        }
-        shot = self._mss.grab(area)
+    def grab(self, monitor: Monitor, area: Box | None = None) -> BgraFrame:
+        """Reads only ``area`` when given (a 640×448 video: 0.1 CPU-ms instead of 0.4
+        to 1 for the whole 1080p screen, the X server's copy smaller in proportion)."""
+        last = self._last
+        if area is None or last is None or last[0] != monitor:
+            frame = self._read(monitor.left, monitor.top, monitor.width, monitor.height)
+            self._last = (monitor, frame)
+            return frame
+        frame = last[1]
+        x0, y0 = max(area[0], 0), max(area[1], 0)
+        x1, y1 = min(area[2], monitor.width), min(area[3], monitor.height)
+        if x0 < x1 and y0 < y1:
+            part = self._read(monitor.left + x0, monitor.top + y0, x1 - x0, y1 - y0)
+            frame[y0:y1, x0:x1] = part
+        return frame
+
+    def _read(self, left: int, top: int, width: int, height: int) -> BgraFrame:
+        shot = self._mss.grab({"left": left, "top": top, "width": width, "height": height})
         return np.frombuffer(shot.raw, np.uint8).reshape(shot.height, shot.width, 4)
 
     def close(self) -> None:

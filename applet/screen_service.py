@@ -6,8 +6,8 @@ the event loop stays free for input and chat. Frames are never queued behind a s
 link: when the VIDEO channel is full the loop waits, and the next capture carries
 everything that changed meanwhile (codec updates themselves are never dropped: each
 refers to the picture before it). Where the OS reports damage (X DAMAGE), a still
-screen is not grabbed, and a grab is compared with the last only where something was
-drawn.
+screen is not grabbed, and only where something was drawn is the screen read and
+compared with the last frame.
 
 Messages (docs/protocol.md, "Application messages"):
     applet → console, VIDEO:   {"t": "screen_update", "monitor": i, "data": bytes}
@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
-from applet.capture import Capturer, Monitor
+from applet.capture import Box, Capturer, Monitor
 from common.protocol import Channel
 
 log = logging.getLogger("lifeline.applet")
@@ -34,13 +34,12 @@ DEFAULT_FPS = 30.0
 #: While the screen is still, wait this long at most for damage before grabbing anyway
 #: (so a keyframe request is served within it).
 IDLE_WAIT = 0.25
-#: Where the OS says where the screen was drawn on, only there is a grab compared with
-#: the last, except every this many grabs (half a second at 30 a second): a program that
-#: draws without the OS seeing it (some GL or compositor paths) shows within that.
+#: Where the OS says where the screen was drawn on, only there is it read and compared
+#: with the last frame, except every this many grabs (half a second at 30 a second): a
+#: program that draws without the OS seeing it (some GL or compositor paths) shows
+#: within that.
 WHOLE_COMPARE_EVERY = 15
 
-#: (x0, y0, x1, y1), end-exclusive.
-Box = tuple[int, int, int, int]
 NOTHING: Box = (0, 0, 0, 0)
 
 
@@ -131,7 +130,7 @@ class ScreenStreamer:
     def _capture_and_encode(self, keyframe: bool) -> list[bytes]:
         self.grabs += 1
         changed = self._changed_area()  # before the grab: what is drawn after it waits
-        frame = self.capturer.grab(self.monitor)
+        frame = self.capturer.grab(self.monitor, changed)
         return self.encoder.encode(frame, force_keyframe=keyframe, changed=changed)
 
     def _changed_area(self) -> Box | None:

@@ -19,8 +19,8 @@ turns the video regions off (``ScreenEncoder(video=False)``).
 Like the streamer in the applet, the loop watches X DAMAGE
 (:class:`~applet.damage_x11.X11DamageWatch`): after a frame that changed nothing it
 sleeps until something is drawn (at most ``IDLE_WAIT``) instead of grabbing again, and
-compares each grab with the last only where X says something was drawn (but the whole
-frame every ``WHOLE_COMPARE_EVERY`` grabs). The CPU spent waiting and asking is counted
+grabs and compares only where X says something was drawn (but the whole frame every
+``WHOLE_COMPARE_EVERY`` grabs). The CPU spent waiting and asking is counted
 with the grab's. ``--no-damage`` grabs at the full rate and compares whole frames.
 """
 
@@ -116,7 +116,7 @@ def measure(
                 grabs += 1
                 if grabs % WHOLE_COMPARE_EVERY:
                     changed = on_monitor(area, monitor)
-            frame = capturer.grab(monitor)
+            frame = capturer.grab(monitor, changed)
             t1 = time.process_time()
             # The first is a keyframe, in the warm-up.
             updates = encoder.encode(frame, changed=changed)

@@ -6,8 +6,11 @@ import os
 import time
 
 import numpy as np
+from Xlib import display as xdisplay
 
 from applet.capture import MssCapturer
+from applet.damage_x11 import X11DamageWatch
+from applet.screen_service import on_monitor
 from common.codec import ScreenDecoder, ScreenEncoder
 from tests.x11 import running
 
@@ -60,3 +63,33 @@ def test_an_unchanged_screen_costs_nothing(display: str) -> None:
         assert [encoder.encode(capturer.grab(monitor)) for _ in range(5)] == [[]] * 5
     capturer.close()
     assert os.environ["DISPLAY"] == display
+
+
+def test_grabbing_an_area_brings_the_last_frame_up_to_date_there(display: str) -> None:
+    capturer, fresh = MssCapturer(), MssCapturer()
+    (monitor,) = capturer.monitors()
+    x = xdisplay.Display(display)
+    root = x.screen().root
+    gc = root.create_gc(foreground=0x3366CC)
+    watch = X11DamageWatch(display)
+    try:
+        watch.changed_area()  # the whole screen, when the watch was made
+        capturer.grab(monitor)
+        for box in [(10, 10, 50, 30), (600, 300, 128, 64), (1270, 700, 10, 20)]:
+            root.fill_rectangle(gc, *box)
+            x.sync()
+            area = on_monitor(watch.changed_area(), monitor)
+            assert area == (box[0], box[1], box[0] + box[2], box[1] + box[3])
+            frame = capturer.grab(monitor, area)
+            assert np.array_equal(frame[..., :3], fresh.grab(monitor)[..., :3])
+        # Drawing outside the area given is not read: the caller said it did not change.
+        root.fill_rectangle(gc, 200, 200, 20, 20)
+        x.sync()
+        frame = capturer.grab(monitor, (0, 0, 100, 100))
+        assert not (frame[200:220, 200:220, :3] == [0xCC, 0x66, 0x33]).all()
+        assert (capturer.grab(monitor)[200:220, 200:220, :3] == [0xCC, 0x66, 0x33]).all()
+    finally:
+        watch.close()
+        x.close()
+        capturer.close()
+        fresh.close()

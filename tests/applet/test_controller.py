@@ -154,11 +154,11 @@ class FailingCapturer(MssCapturer):
         super().__init__()
         self.left = frames
 
-    def grab(self, monitor):  # type: ignore[no-untyped-def]
+    def grab(self, monitor, area=None):  # type: ignore[no-untyped-def]
         self.left -= 1
         if self.left < 0:
             raise OSError("the monitor went away")
-        return super().grab(monitor)
+        return super().grab(monitor, area)
 
 
 async def test_a_capture_failure_revokes_the_view_and_keeps_serving(

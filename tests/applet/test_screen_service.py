@@ -159,11 +159,11 @@ class SlowCapturer(MssCapturer):
 
     busy = 0
 
-    def grab(self, monitor):  # type: ignore[no-untyped-def]
+    def grab(self, monitor, area=None):  # type: ignore[no-untyped-def]
         SlowCapturer.busy += 1
         try:
             time.sleep(0.3)
-            return super().grab(monitor)
+            return super().grab(monitor, area)
         finally:
             SlowCapturer.busy -= 1
 
@@ -212,7 +212,7 @@ class FramesCapturer:
     def monitors(self) -> list[Monitor]:
         return [Monitor(0, 0, 0, 512, 320, True)]
 
-    def grab(self, monitor: Monitor) -> np.ndarray:
+    def grab(self, monitor: Monitor, area: tuple[int, int, int, int] | None = None) -> np.ndarray:
         return next(self.frames)
 
     def close(self) -> None:
