@@ -14,7 +14,8 @@ message:
   :func:`~common.files.names.check_component`; creating one needs
   :func:`~common.files.names.check_name` and must stay inside the chosen folder.
 
-Disk work runs in worker threads (``asyncio.to_thread``); a file is never read or held
+Disk work runs in worker threads (``asyncio.to_thread``; a transfer's chunks in the
+low-priority ones of :mod:`common.files.disk_threads`); a file is never read or held
 whole. Roots: Linux and macOS list ``/`` and the home folder; Windows lists each drive
 letter that exists (``os.listdrives`` on Python 3.12+, else probing ``A:\\`` … ``Z:\\``)
 and the home folder.
@@ -43,6 +44,7 @@ from typing import Any, Protocol
 
 from applet.consent import Action, Consent
 from common.errors import FileError, LifelineError, ProtocolError, TransferError
+from common.files.disk_threads import in_disk_thread
 from common.files.flow import WINDOW, SendWindow
 from common.files.messages import CHUNK_SIZE, CONSOLE_FILE_MESSAGES, MAX_ENTRIES, MAX_ID
 from common.files.names import check_component, check_name, inside, safe_child
@@ -262,7 +264,7 @@ class FileService:
             raise ProtocolError("A resume offset is out of range.")
         source = await asyncio.to_thread(FileSource, path, chunk_size=self.chunk_size)
         try:
-            start = await asyncio.to_thread(source.start, offset, message.get("prefix_sha256"))
+            start = await in_disk_thread(source.start, offset, message.get("prefix_sha256"))
         except BaseException:
             source.close()
             raise
@@ -283,7 +285,7 @@ class FileService:
                 if not self.consent.granted(Action.FILE_MANAGER):
                     raise TransferError("File transfers were stopped.", reason="cancelled")
                 offset = source.offset
-                data = await asyncio.to_thread(source.read_chunk)
+                data = await in_disk_thread(source.read_chunk)
                 if not data:
                     break
                 chunk = {"t": "file_chunk", "id": transfer_id, "offset": offset, "data": data}
@@ -389,11 +391,11 @@ class FileService:
         try:
             while (message := await upload.chunks.get()) is not None and not upload.stopped:
                 if message["t"] == "file_chunk":
-                    await asyncio.to_thread(part.write, message["offset"], message["data"])
+                    await in_disk_thread(part.write, message["offset"], message["data"])
                     if not upload.stopped:
                         self._send({"t": "file_ack", "id": transfer_id, "offset": part.offset})
                     continue
-                md5, sha256 = await asyncio.to_thread(
+                md5, sha256 = await in_disk_thread(
                     part.finish, message["size"], message["md5"], message["sha256"]
                 )
                 self._state.uploads.pop(transfer_id, None)

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from common.errors import FileError, LifelineError, ProtocolError, TransferError
+from common.files.disk_threads import in_disk_thread
 from common.files.flow import SendWindow
 from common.files.messages import APPLET_FILE_MESSAGES, MAX_ID
 from common.files.names import check_component, check_name, safe_child
@@ -390,13 +391,13 @@ class RemoteFiles:
                 data = message["data"]
                 if not transfer.started or part.offset + len(data) > transfer.status.size:
                     raise TransferError("More data arrived than announced.", reason="out_of_order")
-                await asyncio.to_thread(part.write, message["offset"], data)
+                await in_disk_thread(part.write, message["offset"], data)
                 self._send({"t": "file_ack", "id": transfer.id, "offset": part.offset})
                 self._progress(transfer, done=part.offset)
             elif t == "file_end":
                 if not transfer.started or message["size"] != transfer.status.size:
                     raise TransferError("The file's size changed.", reason="out_of_order")
-                md5, sha256 = await asyncio.to_thread(
+                md5, sha256 = await in_disk_thread(
                     part.finish, message["size"], message["md5"], message["sha256"]
                 )
                 self._send({"t": "file_done", "id": transfer.id, "md5": md5, "sha256": sha256})
@@ -431,7 +432,7 @@ class RemoteFiles:
             self._send(put)
             assert transfer.answer is not None
             accept = await transfer.answer
-            offset = await asyncio.to_thread(
+            offset = await in_disk_thread(
                 source.start, accept["offset"], accept.get("prefix_sha256")
             )
             transfer.answer = asyncio.get_running_loop().create_future()
@@ -445,7 +446,7 @@ class RemoteFiles:
                     await transfer.acked.wait()
                 await self._wait_writable()
                 at = source.offset
-                data = await asyncio.to_thread(source.read_chunk)
+                data = await in_disk_thread(source.read_chunk)
                 if not data:
                     break
                 self._send({"t": "file_chunk", "id": transfer.id, "offset": at, "data": data})
