@@ -86,7 +86,7 @@ class TransferRecord:
     direction: str  # "download" (to the technician) or "upload" (to this computer)
     path: Path
     size: int
-    md5: str
+    #: The applet checks SHA-256; MD5, for the audit log, is the console's.
     sha256: str
 
 
@@ -262,7 +262,7 @@ class FileService:
         offset = message.get("offset") or 0
         if not 0 <= offset <= MAX_FILE_SIZE:
             raise ProtocolError("A resume offset is out of range.")
-        source = await asyncio.to_thread(FileSource, path, chunk_size=self.chunk_size)
+        source = await asyncio.to_thread(FileSource, path, chunk_size=self.chunk_size, md5=False)
         try:
             start = await in_disk_thread(source.start, offset, message.get("prefix_sha256"))
         except BaseException:
@@ -299,7 +299,7 @@ class FileService:
                 "sha256": source.sha256,
             }
             self._send(end)
-            self._record("download", source.path, source.offset, source.md5, source.sha256)
+            self._record("download", source.path, source.offset, source.sha256)
         except TransferError as exc:
             self._send_error(transfer_id, exc.reason, str(exc))
         except LifelineError:
@@ -328,7 +328,7 @@ class FileService:
         dirs = [check_name(d) for d in message.get("dirs") or []]
         name = check_name(message["name"])
         dest = await asyncio.to_thread(_prepare, folder, dirs, name, bool(message.get("overwrite")))
-        part = PartialFile(dest.parent, dest.name, chunk_size=self.chunk_size)
+        part = PartialFile(dest.parent, dest.name, chunk_size=self.chunk_size, md5=False)
         offset = await asyncio.to_thread(part.open, resume=True)
         if offset > size:
             await asyncio.to_thread(part.restart)
@@ -397,10 +397,10 @@ class FileService:
                     continue
                 md5, sha256 = await in_disk_thread(
                     part.finish, message["size"], message["md5"], message["sha256"]
-                )
+                )  # md5 is "": the applet does not compute it
                 self._state.uploads.pop(transfer_id, None)
                 self._send({"t": "file_done", "id": transfer_id, "md5": md5, "sha256": sha256})
-                self._record("upload", part.final, message["size"], md5, sha256)
+                self._record("upload", part.final, message["size"], sha256)
                 return
         except TransferError as exc:
             if self._state.uploads.pop(transfer_id, None) is not None:
@@ -468,10 +468,10 @@ class FileService:
                 {"t": "file_error", "id": transfer_id, "reason": reason[:32], "message": text[:400]}
             )
 
-    def _record(self, direction: str, path: Path, size: int, md5: str, sha256: str) -> None:
-        log.info("%s %s (%d bytes, md5 %s, sha256 %s)", direction, path, size, md5, sha256)
+    def _record(self, direction: str, path: Path, size: int, sha256: str) -> None:
+        log.info("%s %s (%d bytes, sha256 %s)", direction, path, size, sha256)
         if self.on_transfer is not None:
-            self.on_transfer(TransferRecord(direction, path, size, md5, sha256))
+            self.on_transfer(TransferRecord(direction, path, size, sha256))
 
 
 def _check_id(value: int) -> int:

@@ -36,7 +36,7 @@ from common.files.disk_threads import in_disk_thread
 from common.files.flow import SendWindow
 from common.files.messages import APPLET_FILE_MESSAGES, MAX_ID
 from common.files.names import check_component, check_name, safe_child
-from common.files.transfer import FileSource, PartialFile, transfer_error
+from common.files.transfer import FileSource, PartialFile, hashes_match, transfer_error
 from console.file_reports import (
     FileProblem,
     FilesEvent,
@@ -455,7 +455,7 @@ class RemoteFiles:
             self._send({"t": "file_end", "id": transfer.id, "size": source.offset,
                         "md5": source.md5, "sha256": source.sha256})  # fmt: skip
             done = await transfer.answer
-            if (done["md5"], done["sha256"]) != (source.md5, source.sha256):
+            if not hashes_match(source.md5, source.sha256, done["md5"], done["sha256"]):
                 raise TransferError(
                     f"{status.name} arrived damaged on the customer's computer.",
                     reason="hash_mismatch",

@@ -69,17 +69,20 @@ def transfer_error(exc: OSError, what: str) -> TransferError:
 
 
 class _Hashes:
-    def __init__(self) -> None:
-        self._md5 = hashlib.md5(usedforsecurity=False)
+    """SHA-256, and MD5 unless `md5` is False (then `md5` is "")."""
+
+    def __init__(self, md5: bool = True) -> None:
+        self._md5 = hashlib.md5(usedforsecurity=False) if md5 else None
         self._sha256 = hashlib.sha256()
 
     def update(self, data: bytes) -> None:
-        self._md5.update(data)
+        if self._md5 is not None:
+            self._md5.update(data)
         self._sha256.update(data)
 
     @property
     def md5(self) -> str:
-        return self._md5.hexdigest()
+        return "" if self._md5 is None else self._md5.hexdigest()
 
     @property
     def sha256(self) -> str:
@@ -109,11 +112,13 @@ def prefix_sha256(path: Path, length: int, chunk_size: int = CHUNK_SIZE) -> str 
 
 
 class FileSource:
-    """The sending end: a regular file read in chunks, hashed as it goes."""
+    """The sending end: a regular file read in chunks, hashed as it goes (SHA-256, and
+    MD5 unless `md5` is False: the applet leaves MD5 to the console, whose log has it)."""
 
-    def __init__(self, path: Path, *, chunk_size: int = CHUNK_SIZE) -> None:
+    def __init__(self, path: Path, *, chunk_size: int = CHUNK_SIZE, md5: bool = True) -> None:
         self.path = path
         self.chunk_size = chunk_size
+        self._with_md5 = md5
         try:
             fd = os.open(path, os.O_RDONLY | _BINARY)
         except OSError as exc:
@@ -126,7 +131,7 @@ class FileSource:
         self.size = st.st_size
         self.mtime = st.st_mtime
         self.offset = 0
-        self._hashes = _Hashes()
+        self._hashes = _Hashes(md5)
 
     def start(self, offset: int = 0, expected_prefix: str | None = None) -> int:
         """Hashes the first ``offset`` bytes and continues after them, if they match
@@ -135,12 +140,12 @@ class FileSource:
         if offset <= 0 or offset > self.size or expected_prefix is None:
             offset = 0
         try:
-            hashes = _Hashes()
+            hashes = _Hashes(self._with_md5)
             done = _hash_prefix(self._file, offset, self.chunk_size, hashes)
         except OSError as exc:
             raise transfer_error(exc, self.path.name) from None
         if done != offset or hashes.sha256 != expected_prefix:
-            hashes, offset = _Hashes(), 0
+            hashes, offset = _Hashes(self._with_md5), 0
             self._file.seek(0)
         self._hashes, self.offset = hashes, offset
         return offset
@@ -167,6 +172,11 @@ class FileSource:
         self._file.close()
 
 
+def hashes_match(md5: str, sha256: str, other_md5: str, other_sha256: str) -> bool:
+    """Whether two ends' hashes of a file agree: SHA-256 always, MD5 when both have it."""
+    return sha256 == other_sha256 and (not md5 or not other_md5 or md5 == other_md5)
+
+
 def part_name(name: str) -> str:
     """Where the partial file of ``name`` lives, next to it: short, hidden, fixed."""
     digest = hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:16]
@@ -175,9 +185,12 @@ def part_name(name: str) -> str:
 
 class PartialFile:
     """The receiving end: chunks into a temporary file beside ``folder / name``, checked
-    and renamed into place by :meth:`finish`."""
+    and renamed into place by :meth:`finish`. Hashed with SHA-256, and MD5 unless `md5`
+    is False."""
 
-    def __init__(self, folder: Path, name: str, *, chunk_size: int = CHUNK_SIZE) -> None:
+    def __init__(
+        self, folder: Path, name: str, *, chunk_size: int = CHUNK_SIZE, md5: bool = True
+    ) -> None:
         self.folder = folder
         self.name = name
         self.final = folder / name
@@ -185,7 +198,8 @@ class PartialFile:
         self.chunk_size = chunk_size
         self.offset = 0
         self._file: BinaryIO | None = None
-        self._hashes = _Hashes()
+        self._with_md5 = md5
+        self._hashes = _Hashes(md5)
 
     def open(self, *, resume: bool = True) -> int:
         """Opens (or creates) the partial file; returns the verified offset to resume
@@ -199,7 +213,7 @@ class PartialFile:
             # Unbuffered: what was acknowledged is in the file even if this process is
             # killed the next moment, so an attempt after a restart resumes from it.
             self._file = os.fdopen(fd, "r+b", buffering=0)
-            self._hashes = _Hashes()
+            self._hashes = _Hashes(self._with_md5)
             self.offset = _hash_prefix(self._file, 1 << 62, self.chunk_size, self._hashes)
         except OSError as exc:
             self.abort()
@@ -220,7 +234,7 @@ class PartialFile:
         except OSError as exc:
             self.abort()
             raise transfer_error(exc, self.name) from None
-        self._hashes, self.offset = _Hashes(), 0
+        self._hashes, self.offset = _Hashes(self._with_md5), 0
 
     def write(self, offset: int, data: bytes) -> None:
         """Appends ``data``, which must start at the current end."""
@@ -245,11 +259,14 @@ class PartialFile:
         self.offset += len(data)
 
     def finish(self, size: int, md5: str, sha256: str) -> tuple[str, str]:
-        """Checks length and both hashes, then renames into place atomically (replacing
-        a file of that name). Returns (md5, sha256). A mismatch removes the partial file
-        and raises ``TransferError(reason="hash_mismatch")``."""
+        """Checks the length and SHA-256, and MD5 when both ends have one (an empty `md5`
+        is none), then renames into place atomically (replacing a file of that name).
+        Returns (md5, sha256) as computed here. A mismatch removes the partial file and
+        raises ``TransferError(reason="hash_mismatch")``."""
         f = self._require_open()
-        if self.offset != size or self._hashes.md5 != md5 or self._hashes.sha256 != sha256:
+        if self.offset != size or not hashes_match(
+            self._hashes.md5, self._hashes.sha256, md5, sha256
+        ):
             self.abort()
             raise TransferError(
                 f"{self.name} arrived damaged (its checksum does not match); "

@@ -73,6 +73,39 @@ def test_a_hash_mismatch_fails_loudly_and_removes_the_partial_file(tmp_path: Pat
     assert os.listdir(tmp_path) == []
 
 
+def test_an_end_without_md5_checks_sha256_and_md5_only_where_both_have_it(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "f").write_bytes(b"hello")
+    source = FileSource(tmp_path / "f", md5=False)
+    source.start()
+    assert source.read_chunk() == b"hello"
+    assert (source.md5, source.sha256) == ("", digests(b"hello")[1])
+    md5, sha = digests(b"hello")
+    # A receiver without MD5 takes the sender's MD5 as none to check, and returns none.
+    part = PartialFile(tmp_path, "a", md5=False)
+    part.open()
+    part.write(0, b"hello")
+    assert part.finish(5, md5, sha) == ("", sha)
+    # A receiver with MD5 checks it only when the sender sent one, and returns its own.
+    part = PartialFile(tmp_path, "b")
+    part.open()
+    part.write(0, b"hello")
+    assert part.finish(5, "", sha) == (md5, sha)
+    part = PartialFile(tmp_path, "c")
+    part.open()
+    part.write(0, b"hello")
+    with pytest.raises(TransferError, match="damaged"):
+        part.finish(5, digests(b"hellp")[0], sha)
+    # SHA-256 is always checked.
+    part = PartialFile(tmp_path, "d", md5=False)
+    part.open()
+    part.write(0, b"hello")
+    with pytest.raises(TransferError, match="damaged"):
+        part.finish(5, "", digests(b"hellp")[1])
+    assert sorted(os.listdir(tmp_path)) == ["a", "b", "f"]
+
+
 def test_a_wrong_size_is_a_mismatch_too(tmp_path: Path) -> None:
     part = PartialFile(tmp_path, "f.txt")
     part.open()
