@@ -15,7 +15,7 @@ message:
   :func:`~common.files.names.check_name` and must stay inside the chosen folder.
 
 Disk work runs in worker threads (``asyncio.to_thread``; a transfer's chunks in the
-low-priority ones of :mod:`common.files.disk_threads`); a file is never read or held
+low-priority ones of :mod:`common.transport.disk_threads`); a file is never read or held
 whole. Roots: Linux and macOS list ``/`` and the home folder; Windows lists each drive
 letter that exists (``os.listdrives`` on Python 3.12+, else probing ``A:\\`` … ``Z:\\``)
 and the home folder.
@@ -44,12 +44,12 @@ from typing import Any, Protocol
 
 from applet.consent import Action, Consent
 from common.errors import FileError, LifelineError, ProtocolError, TransferError
-from common.files.disk_threads import in_disk_thread
 from common.files.flow import WINDOW, SendWindow
 from common.files.messages import CHUNK_SIZE, CONSOLE_FILE_MESSAGES, MAX_ENTRIES, MAX_ID
 from common.files.names import check_component, check_name, inside, safe_child
 from common.files.transfer import FileSource, PartialFile, transfer_error
 from common.protocol import Channel
+from common.transport.disk_threads import in_disk_thread
 
 log = logging.getLogger("lifeline.applet.files")
 

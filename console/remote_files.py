@@ -32,11 +32,11 @@ from pathlib import Path
 from typing import Any
 
 from common.errors import FileError, LifelineError, ProtocolError, TransferError
-from common.files.disk_threads import in_disk_thread
 from common.files.flow import SendWindow
 from common.files.messages import APPLET_FILE_MESSAGES, MAX_ID
 from common.files.names import check_component, check_name, safe_child
 from common.files.transfer import FileSource, PartialFile, hashes_match, transfer_error
+from common.transport.disk_threads import in_disk_thread
 from console.file_reports import (
     FileProblem,
     FilesEvent,

@@ -1,4 +1,5 @@
-"""The asyncio broker client shared by applet and console (never Qt).
+"""The asyncio broker client shared by applet and console (never Qt), and the
+event loop and disk threads it runs with.
 
 :class:`BrokerClient` signs in and opens links; :class:`PeerSession` runs an end-to-end
 session over a link, reconnecting and resuming when the link drops.

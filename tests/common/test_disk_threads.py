@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from common.files.disk_threads import NICE, in_disk_thread
+from common.transport.disk_threads import NICE, in_disk_thread
 
 
 def where_and_how_nice() -> tuple[int, int]:
