@@ -36,6 +36,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import signal
 import time
@@ -62,7 +63,9 @@ RIGHTS = ("file_manager", "remote_control")
 
 def run_on(loop: str, coro: Coroutine[Any, Any, T]) -> T:
     """Runs ``coro`` on the standard event loop (``asyncio``) or on ``uvloop``; SIGTERM
-    cancels it, so every ``finally`` on the way out runs."""
+    cancels it, so every ``finally`` on the way out runs. Logs at INFO to stderr (the
+    child's log file), as the real console and applet do."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
 
     async def main() -> T:
         task = asyncio.current_task()
@@ -175,16 +178,18 @@ class Console:
         stop = asyncio.Event()
         load: asyncio.Task[int] | None = None
         flowing = asyncio.Event()
+        current: list[int] = []  # the number of the load's transfer
         try:
             if command.get("load"):
-                load = asyncio.ensure_future(self._load(command, stop, flowing))
+                load = asyncio.ensure_future(self._load(command, stop, flowing, current))
                 started = asyncio.ensure_future(flowing.wait())
                 await asyncio.wait([load, started], timeout=30.0, return_when="FIRST_COMPLETED")
                 started.cancel()
                 if load.done():
                     load.result()  # its error
                 if not flowing.is_set():
-                    raise RuntimeError(f"the {command['load']} did not start in 30 s")
+                    where = self._status(current[-1]) if current else None
+                    raise RuntimeError(f"the {command['load']} did not start in 30 s: {where}")
             moved0, t0 = self.moved(), time.perf_counter()
             pause = command["pause"]
             settings = Settings(command["trials"], (float(pause[0]), float(pause[1])), 0.0)
@@ -208,12 +213,17 @@ class Console:
         }
 
     async def _load(
-        self, command: dict[str, Any], stop: asyncio.Event, flowing: asyncio.Event
+        self,
+        command: dict[str, Any],
+        stop: asyncio.Event,
+        flowing: asyncio.Event,
+        current: list[int],
     ) -> int:
         """The same file back to back until ``stop``; the last one is cancelled."""
         kind, count = command["load"], 0
         while not stop.is_set():
             status = self.start(kind, command)
+            current.append(status.number)
             if status.finished:
                 raise RuntimeError(f"the {kind} was refused: {status.error}")
             watcher = asyncio.ensure_future(self.finished(status.number, stop))

@@ -392,6 +392,8 @@ class RemoteFiles:
                 if not transfer.started or part.offset + len(data) > transfer.status.size:
                     raise TransferError("More data arrived than announced.", reason="out_of_order")
                 await in_disk_thread(part.write, message["offset"], data)
+                if transfer.status.finished:
+                    return  # cancelled meanwhile
                 self._send({"t": "file_ack", "id": transfer.id, "offset": part.offset})
                 self._progress(transfer, done=part.offset)
             elif t == "file_end":
@@ -407,6 +409,8 @@ class RemoteFiles:
             else:
                 raise ProtocolError(f"{t!r} is not part of a download.")
         except TransferError as exc:
+            if transfer.status.finished:
+                return  # cancelled while its chunk was being written: already said
             if not isinstance(exc, _AppletSaid):
                 with contextlib.suppress(LifelineError):
                     self._send({"t": "file_error", "id": transfer.id, "reason": exc.reason,

@@ -389,6 +389,10 @@ class TechnicianSession:
                     log.warning("ignored an applet message: %s", exc)
                 except LifelineError as exc:
                     log.info("could not act on an applet message: %s", exc)
+                except Exception:
+                    # A fault in one handler must not deafen the console to the rest
+                    # of the session (chat, rights, the end); it is logged whole.
+                    log.exception("could not handle an applet message")
 
     async def _on_message(self, channel: Channel, message: dict[str, Any]) -> None:
         if channel == Channel.FILE:

@@ -21,20 +21,32 @@ The partial file lives next to its destination under a name derived from it
 (``.lifeline-<16 hex>.part``), so an attempt after a dropped link or a restart finds it.
 Every failure (:class:`~common.errors.TransferError`) has already removed it, except
 :meth:`PartialFile.close`, which keeps it on purpose for a later resume.
+
+Either end may be closed (or the partial file aborted) from another thread while a worker
+thread reads or writes a chunk, as when a transfer is cancelled: a lock makes the close
+wait for that one chunk, and any read or write after it raises ``TransferError`` (a
+closed file's descriptor is never used again, so nothing lands in whatever file reuses
+its number).
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import hashlib
 import os
 import stat
+import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Concatenate, ParamSpec, TypeVar
 
 from common.errors import TransferError
 from common.files.messages import CHUNK_SIZE
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _BINARY = getattr(os, "O_BINARY", 0)
@@ -128,6 +140,8 @@ class FileSource:
             os.close(fd)
             raise TransferError(f"{path.name} is not a regular file.", reason="not_a_file")
         self._file = os.fdopen(fd, "rb")
+        self._lock = threading.Lock()
+        self._closed = False
         self.size = st.st_size
         self.mtime = st.st_mtime
         self.offset = 0
@@ -139,25 +153,29 @@ class FileSource:
         at 0. Returns the offset the transfer really starts at."""
         if offset <= 0 or offset > self.size or expected_prefix is None:
             offset = 0
-        try:
-            hashes = _Hashes(self._with_md5)
-            done = _hash_prefix(self._file, offset, self.chunk_size, hashes)
-        except OSError as exc:
-            raise transfer_error(exc, self.path.name) from None
-        if done != offset or hashes.sha256 != expected_prefix:
-            hashes, offset = _Hashes(self._with_md5), 0
-            self._file.seek(0)
-        self._hashes, self.offset = hashes, offset
+        with self._lock:
+            self._require_open()
+            try:
+                hashes = _Hashes(self._with_md5)
+                done = _hash_prefix(self._file, offset, self.chunk_size, hashes)
+            except OSError as exc:
+                raise transfer_error(exc, self.path.name) from None
+            if done != offset or hashes.sha256 != expected_prefix:
+                hashes, offset = _Hashes(self._with_md5), 0
+                self._file.seek(0)
+            self._hashes, self.offset = hashes, offset
         return offset
 
     def read_chunk(self) -> bytes:
         """The next chunk (hashed), or b"" at the end of the file."""
-        try:
-            data = self._file.read(self.chunk_size)
-        except OSError as exc:
-            raise transfer_error(exc, self.path.name) from None
-        self._hashes.update(data)
-        self.offset += len(data)
+        with self._lock:
+            self._require_open()
+            try:
+                data = self._file.read(self.chunk_size)
+            except OSError as exc:
+                raise transfer_error(exc, self.path.name) from None
+            self._hashes.update(data)
+            self.offset += len(data)
         return data
 
     @property
@@ -169,7 +187,14 @@ class FileSource:
         return self._hashes.sha256
 
     def close(self) -> None:
-        self._file.close()
+        """Closes the file, after the chunk being read, if one is."""
+        with self._lock:
+            self._closed = True
+            self._file.close()
+
+    def _require_open(self) -> None:
+        if self._closed:
+            raise TransferError(f"{self.path.name}: the transfer was stopped.", reason="cancelled")
 
 
 def hashes_match(md5: str, sha256: str, other_md5: str, other_sha256: str) -> bool:
@@ -181,6 +206,19 @@ def part_name(name: str) -> str:
     """Where the partial file of ``name`` lives, next to it: short, hidden, fixed."""
     digest = hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:16]
     return f".lifeline-{digest}.part"
+
+
+def _locked(
+    method: Callable[Concatenate[PartialFile, P], R],
+) -> Callable[Concatenate[PartialFile, P], R]:
+    """A :class:`PartialFile` step that holds the file's lock."""
+
+    def step(self: PartialFile, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    functools.update_wrapper(step, method)  # its name and docstring
+    return step
 
 
 class PartialFile:
@@ -198,9 +236,12 @@ class PartialFile:
         self.chunk_size = chunk_size
         self.offset = 0
         self._file: BinaryIO | None = None
+        #: Held by every step that uses the file; re-entrant: a failing step aborts.
+        self._lock = threading.RLock()
         self._with_md5 = md5
         self._hashes = _Hashes(md5)
 
+    @_locked
     def open(self, *, resume: bool = True) -> int:
         """Opens (or creates) the partial file; returns the verified offset to resume
         from: the length of what an earlier attempt left, hashed again now, or 0. A link
@@ -225,6 +266,7 @@ class PartialFile:
         """SHA-256 of what is verified so far (for ``file_accept``), None when empty."""
         return self._hashes.sha256 if self.offset else None
 
+    @_locked
     def restart(self) -> None:
         """The sender could not continue where we are: start again from 0."""
         f = self._require_open()
@@ -236,6 +278,7 @@ class PartialFile:
             raise transfer_error(exc, self.name) from None
         self._hashes, self.offset = _Hashes(self._with_md5), 0
 
+    @_locked
     def write(self, offset: int, data: bytes) -> None:
         """Appends ``data``, which must start at the current end."""
         f = self._require_open()
@@ -258,6 +301,7 @@ class PartialFile:
         self._hashes.update(data)
         self.offset += len(data)
 
+    @_locked
     def finish(self, size: int, md5: str, sha256: str) -> tuple[str, str]:
         """Checks the length and SHA-256, and MD5 when both ends have one (an empty `md5`
         is none), then renames into place atomically (replacing a file of that name).
@@ -284,12 +328,14 @@ class PartialFile:
             raise transfer_error(exc, self.name) from None
         return self._hashes.md5, self._hashes.sha256
 
+    @_locked
     def close(self) -> None:
         """Stops, keeping what is verified for a later :meth:`open` to resume."""
         if self._file is not None:
             self._file.close()
             self._file = None
 
+    @_locked
     def abort(self) -> None:
         """Stops and removes the partial file: nothing half-written stays."""
         self.close()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -291,3 +293,51 @@ def test_a_path_too_long_is_clear(tmp_path: Path) -> None:
     with pytest.raises(TransferError) as info:
         FileSource(tmp_path / ("x" * 300))
     assert info.value.reason == "path_too_long"
+
+
+def _stop_while_a_thread_streams(step: Callable[[], object], stop: Callable[[], object]) -> None:
+    """``step`` in a loop on a worker thread (as a transfer's disk thread does) while this
+    thread calls ``stop`` (a cancel); the worker may only ever see TransferError."""
+    failures: list[BaseException] = []
+    started = threading.Event()
+
+    def stream() -> None:
+        try:
+            while True:
+                step()
+                started.set()
+        except TransferError:
+            pass
+        except BaseException as exc:  # what the event loop would have choked on
+            failures.append(exc)
+        finally:
+            started.set()
+
+    worker = threading.Thread(target=stream)
+    worker.start()
+    started.wait(5.0)
+    stop()
+    worker.join(5.0)
+    assert not worker.is_alive()
+    assert failures == []
+
+
+def test_a_partial_file_aborted_while_a_thread_writes_only_stops_it(tmp_path: Path) -> None:
+    for attempt in range(40):
+        part = PartialFile(tmp_path, f"f{attempt}")
+        part.open()
+        _stop_while_a_thread_streams(
+            lambda part=part: part.write(part.offset, b"x" * 4096), part.abort
+        )
+        assert list(tmp_path.iterdir()) == []
+
+
+def test_a_source_closed_while_a_thread_reads_only_stops_it(tmp_path: Path) -> None:
+    path = tmp_path / "big"
+    path.write_bytes(b"y" * (1 << 20))
+    for _attempt in range(40):
+        source = FileSource(path, chunk_size=4096)
+        source.start(0)
+        _stop_while_a_thread_streams(
+            lambda source=source: source.read_chunk() or source.start(0), source.close
+        )

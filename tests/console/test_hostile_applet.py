@@ -66,3 +66,31 @@ async def test_bad_messages_are_ignored_and_the_session_goes_on(
             await tech.close()
             await console.close()
             await applet.close()
+
+
+async def test_a_fault_in_one_handler_does_not_deafen_the_console(
+    broker: Broker, client: BrokerClient, login: Login
+) -> None:
+    """A bug that raises something unexpected while one message is handled (simulated
+    here: the file manager's handler fails) is logged; later messages still arrive."""
+    async with BrokerClient(address(broker)) as applet_client:
+        console, applet = await paired_sessions(client, applet_client, login.token)
+        events: asyncio.Queue[ConsoleEvent] = asyncio.Queue()
+        tech = TechnicianSession(console, events.put_nowait)
+
+        async def broken(message: dict[str, object]) -> None:
+            raise ValueError("I/O operation on closed file")
+
+        tech.files.handle = broken  # type: ignore[method-assign]
+        tech.start()
+        try:
+            applet.send(Channel.FILE, {"t": "file_roots", "roots": []})
+            applet.send(Channel.CHAT, {"t": "chat", "text": "still here"})
+            async with asyncio.timeout(10):
+                while not isinstance(event := await events.get(), ChatLine):
+                    pass
+            assert event.text == "still here"
+        finally:
+            await tech.close()
+            await console.close()
+            await applet.close()
