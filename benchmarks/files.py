@@ -13,12 +13,13 @@ Measured, in the same run:
 
 * **throughput** of a download (customer → technician) and an upload (technician →
   customer) of one file (2 GiB; 256 MiB with ``--quick``), from the console's call to
-  the transfer's ``done``: both ends hashed it (MD5 and SHA-256), the receiver
-  ``fsync``'d it and renamed it into place. The file read is sparse; the file written is
-  a real one. The reference is ``cat FILE | nc`` → ``nc -l > OUT`` over a plain loopback
-  TCP pair, written in Python (:mod:`benchmarks.files_plain`: read + sendall, recv_into +
-  write + fsync; socat and nc are not assumed installed). Cases are interleaved
-  (reference, download, upload, repeated) and the table shows medians;
+  the transfer's ``done``: both ends hashed it (SHA-256 at both, MD5 at the console
+  for its log), the receiver ``fsync``'d it and renamed it into place. The file read is
+  sparse; the file written is a real one. The reference is ``cat FILE | nc`` →
+  ``nc -l > OUT`` over a plain loopback TCP pair, written in Python
+  (:mod:`benchmarks.files_plain`: read + sendall, recv_into + write + fsync; socat and
+  nc are not assumed installed). Cases are interleaved (reference, download, upload,
+  repeated) and the table shows medians;
 * **memory**: each end's peak RSS above its idle RSS during each transfer: the kernel's
   high-water mark (``VmHWM``, reset through ``/proc/PID/clear_refs`` before each
   transfer), and samples every 50 ms to see whether it grows with the file;
@@ -488,9 +489,9 @@ def _summarise(measured: Measured, settings: Settings) -> Result:
     notes = [
         f"One {settings.size / GIB:g} GiB file per transfer, {settings.repetitions} interleaved "
         "repetitions (reference, download, upload), medians shown; MB = 10^6 bytes.",
-        "MB/s: from the console's call to the transfer's done (both ends hashed MD5 and "
-        "SHA-256, the receiver fsync'd the file and renamed it into place); 'to last byte' "
-        "stops before the checks and fsync (last byte written for the reference and "
+        "MB/s: from the console's call to the transfer's done (both ends hashed SHA-256 "
+        "and the console MD5, the receiver fsync'd the file and renamed it into place); "
+        "'to last byte' stops before the checks and fsync (last byte written for the reference and "
         "downloads, handed to the session for uploads; looked at every 20 ms). The file "
         "read is sparse, the copy written is real.",
         "Reference: benchmarks/files_plain.py, two processes: read + sendall into a "
