@@ -26,7 +26,8 @@ from typing import Any, cast
 
 from broker.audit import AuditLog
 from broker.data_keys import KEY_FILE, DataKeys
-from broker.storage import Group, SessionEvent, SqliteStorage, Storage
+from broker.records import Group, SessionEvent, Storage
+from broker.storage import SqliteStorage
 
 GROUP = "Support"
 TECHNICIAN = "bench@example.test"

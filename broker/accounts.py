@@ -17,7 +17,7 @@ from broker import networks
 from broker.config import BrokerConfig
 from broker.password_policy import PasswordPolicy, load_policy, save_policy
 from broker.permissions import DEFAULT_PERMISSIONS, check_permissions
-from broker.storage import AuthToken, Group, Storage, Technician
+from broker.records import AuthToken, Group, Storage, Technician
 from common.crypto.passwords import dummy_verify, hash_password, verify_password
 from common.errors import AuthenticationError
 from common.password_strength import floor_problem

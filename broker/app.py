@@ -27,10 +27,12 @@ from broker.audit import AuditLog
 from broker.config import BrokerConfig
 from broker.data_keys import DataKeys
 from broker.downloads import AppletDownloads
-from broker.hub import Link, SessionHub
+from broker.hub import SessionHub
+from broker.live_sessions import Link
 from broker.permissions import PERMISSIONS
 from broker.ratelimit import RateLimiter
-from broker.storage import SqliteStorage, Storage
+from broker.records import Storage
+from broker.storage import SqliteStorage
 from broker.tls import BrokerCertificates, ensure_certificates, server_context
 from common.crypto import SigningKey
 from common.errors import (

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from broker.data_keys import DataKeyError, DataKeys
-from broker.storage import WEBHOOK_CONTEXT, SessionEvent, Storage, event_context
+from broker.records import SessionEvent, Storage
+from broker.storage import WEBHOOK_CONTEXT, event_context
 from common.crypto import SealError
 
 log = logging.getLogger("lifeline.broker.audit")

@@ -13,7 +13,7 @@ from typing import Any
 from broker.accounts import Accounts
 from broker.networks import group_networks
 from broker.password_policy import DEFAULT_MIN_SCORE
-from broker.storage import Storage
+from broker.records import Storage
 from common.password_strength import LABELS, MAX_SCORE, MIN_LENGTH
 
 COMMANDS = ("password-policy", "allow-networks", "force-password-change")

@@ -31,7 +31,8 @@ from pathlib import Path
 
 from aiohttp import web
 
-from broker.hub import LiveSession, SessionHub
+from broker.hub import SessionHub
+from broker.live_sessions import LiveSession
 from broker.ratelimit import RateLimiter
 from common.crypto.code import SECRET_DIGITS, is_nameplate
 

@@ -13,19 +13,17 @@ import contextlib
 import logging
 import secrets
 import time
-from dataclasses import dataclass, field
 from typing import Any
-
-from aiohttp import web
 
 from broker import networks
 from broker.accounts import Accounts, NetworkNotAllowed
 from broker.audit import AuditLog
 from broker.config import BrokerConfig
 from broker.data_keys import DataKeys
+from broker.live_sessions import ROLES, Link, LiveSession, customer_details
 from broker.permissions import sign_policy
 from broker.ratelimit import RateLimiter
-from broker.storage import SessionRow, Storage, Technician
+from broker.records import SessionRow, Storage, Technician
 from broker.webhook import Webhooks
 from common.crypto import SigningKey, verify_resume_proof
 from common.crypto.code import MIN_NAMEPLATE_DIGITS, is_nameplate
@@ -37,11 +35,9 @@ from common.errors import (
     ProtocolError,
     RateLimited,
 )
-from common.protocol.broker_messages import control_frame
 
 log = logging.getLogger("lifeline.broker")
 
-ROLES = ("console", "applet")
 CLOSE_MESSAGES = {
     "ended": "The session was ended.",
     "bad_code": "That code is wrong or has expired. Ask your technician for a new one.",
@@ -50,54 +46,7 @@ CLOSE_MESSAGES = {
     "peer_lost": "The other side did not come back in time. The session has ended.",
     "peer_left": "The other side left before the secure connection was set up.",
 }
-
-
-@dataclass(eq=False)
-class Link:
-    ws: web.WebSocketResponse
-    ip: str
-    transport: asyncio.Transport | None = None
-    role: str | None = None
-    technician: Technician | None = None
-    session: LiveSession | None = None
-    #: Set while a relay send to this link is blocked; the sweeper closes slow links.
-    blocked_since: float | None = None
-    in_lobby: bool = False
-    pending_challenge: tuple[LiveSession, str, bytes] | None = None
-    replaced: bool = False
-    #: A console's sign-in token: kept fresh while the console works in a session.
-    token: str | None = None
-
-    async def send(self, message: dict[str, Any]) -> None:
-        if not self.ws.closed:
-            with contextlib.suppress(ConnectionError, RuntimeError):
-                await self.ws.send_bytes(control_frame(message))
-
-
-@dataclass(eq=False)
-class LiveSession:
-    row: SessionRow
-    links: dict[str, Link | None] = field(default_factory=lambda: dict.fromkeys(ROLES))
-    timer: asyncio.TimerHandle | None = None
-    #: Session events stored so far (bounded by MAX_EVENTS_PER_SESSION).
-    events: int = 0
-
-    @property
-    def session_id(self) -> str:
-        return self.row.session_id
-
-    @property
-    def paired(self) -> bool:
-        return self.row.state == "paired"
-
-    def other(self, role: str) -> Link | None:
-        return self.links["applet" if role == "console" else "console"]
-
-
-#: Customer details an applet may give (name, host, …): few and short, so that a
-#: queue listing of MAX_QUEUE_ENTRIES always fits in one control message.
-MAX_CUSTOMER_FIELDS = 4
-MAX_CUSTOMER_TEXT = 128
+#: The most waiting sessions one queue listing carries.
 MAX_QUEUE_ENTRIES = 50
 #: What a console reports of its sessions (docs/protocol.md §3.4), and the fields each
 #: event may carry. The broker itself records ``session_start`` and ``session_end``.
@@ -116,20 +65,6 @@ MAX_EVENT_TEXT = 4000
 _WHO = {"console": "technician", "applet": "customer"}
 MAX_EVENTS_PER_SESSION = 20_000
 QUEUE_WAIT_LIMIT = 3600.0
-
-
-def _clip(text: str, max_bytes: int) -> str:
-    """At most ``max_bytes`` of UTF-8, cut on a character boundary."""
-    return text.encode()[:max_bytes].decode(errors="ignore")
-
-
-def _customer(raw: object) -> dict[str, str]:
-    if not isinstance(raw, dict):
-        return {}
-    fields = [
-        (k, v) for k, v in raw.items() if isinstance(k, str) and isinstance(v, str | int | float)
-    ]
-    return {_clip(k, 32): _clip(str(v), MAX_CUSTOMER_TEXT) for k, v in fields[:MAX_CUSTOMER_FIELDS]}
 
 
 class SessionHub:
@@ -316,7 +251,7 @@ class SessionHub:
             log.info("claim of an unknown nameplate from %s", link.ip)
             self.audit.record("code_claim", ip=link.ip, detail={"result": "unknown code"})
             raise CodeNotFound()
-        live.row.customer = _customer(msg.get("customer"))
+        live.row.customer = customer_details(msg.get("customer"))
         self.storage.update_session(live.session_id, customer=live.row.customer)
         live.links["applet"] = link
         link.session = live
@@ -357,7 +292,7 @@ class SessionHub:
             expires_at=now + QUEUE_WAIT_LIMIT,
             queue_technician=technician,
             queue_group=None if technician else group,
-            customer=_customer(msg.get("customer")),
+            customer=customer_details(msg.get("customer")),
             node=self.config.node_name,
         )
         live = self._register(row, link)

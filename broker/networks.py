@@ -16,7 +16,7 @@ import ipaddress
 import logging
 from collections.abc import Iterable, Sequence
 
-from broker.storage import Group, Technician
+from broker.records import Group, Technician
 
 GROUP_SETTING = "allowed_networks"
 #: Enough for any office layout; a bound so a list is checked in microseconds.

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 
-from broker.storage import Storage, Technician
+from broker.records import Storage, Technician
 from common.password_strength import (
     LABELS,
     MAX_SCORE,

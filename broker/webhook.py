@@ -30,7 +30,8 @@ from typing import Any
 import aiohttp
 
 from broker.audit import AuditLog, GroupSettings
-from broker.storage import WEBHOOK_SECRET_CONTEXT, Storage, WebhookDelivery
+from broker.records import Storage, WebhookDelivery
+from broker.storage import WEBHOOK_SECRET_CONTEXT
 
 log = logging.getLogger("lifeline.broker.webhook")
 

@@ -12,7 +12,8 @@ from typing import Any
 
 from broker.app import Broker, start_broker
 from broker.config import BrokerConfig
-from broker.hub import Link, SessionHub
+from broker.hub import SessionHub
+from broker.live_sessions import Link
 from common.crypto import PakeExchange, SessionCode
 from common.protocol import messages
 from common.protocol.framing import Kind, encode_record

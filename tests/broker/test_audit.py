@@ -23,7 +23,8 @@ from broker.cli import main as broker_main
 from broker.cli_audit import _webhooks as show_webhooks
 from broker.config import BrokerConfig
 from broker.data_keys import DataKeyError, DataKeys
-from broker.storage import Group, SqliteStorage
+from broker.records import Group
+from broker.storage import SqliteStorage
 from common.errors import AuthenticationError
 from common.transport import BrokerClient, Login, PeerSession
 from tests.conftest import Tech, address, make_config, paired_sessions, seed

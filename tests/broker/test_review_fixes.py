@@ -8,6 +8,7 @@ import time
 import pytest
 
 import broker.hub as hub_module
+import broker.live_sessions as live_sessions
 from broker.accounts import _token_hash
 from broker.app import Broker, start_broker
 from broker.config import BrokerConfig
@@ -65,7 +66,7 @@ async def test_a_full_queue_still_fits_one_message(
         await lobby.send({"t": "queue_list"})
         entries = (await lobby.expect("queue"))["entries"]
         assert len(entries) == hub_module.MAX_QUEUE_ENTRIES
-        assert all(len(e["customer"]) <= hub_module.MAX_CUSTOMER_FIELDS for e in entries)
+        assert all(len(e["customer"]) <= live_sessions.MAX_CUSTOMER_FIELDS for e in entries)
         # A customer beyond the listed ones can still be picked up.
         last = applets[-1]
         console = await PeerSession.pickup(client, login.token, last.session_id or "")

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from broker.storage import AuthToken, Group, SessionRow, SqliteStorage, Technician
+from broker.records import AuthToken, Group, SessionRow, Technician
+from broker.storage import SqliteStorage
 
 
 def test_storage_round_trips_and_refuses_unknown_columns(tmp_path: Path) -> None:
