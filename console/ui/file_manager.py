@@ -9,11 +9,10 @@ works on the technician's own disk directly (Qt's file system model).
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QDir, QMimeData, QModelIndex, Qt, Signal
-from PySide6.QtGui import QColor, QDragEnterEvent, QDragMoveEvent, QDropEvent
+from PySide6.QtCore import QDir, QModelIndex, Qt, Signal
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -28,7 +27,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QStyle,
-    QTreeView,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -43,9 +41,8 @@ from console.file_reports import (
     TransferState,
     TransferStatus,
 )
+from console.ui.file_panes import LocalPane, RemotePane, SortItem, human_size, human_time
 
-#: The MIME type of entries dragged out of the customer's pane.
-REMOTE_MIME = "application/x-lifeline-remote-entries"
 _KIND_LABELS = {"folder": "Folder", "file": "File", "link": "Link", "other": "Other"}
 _STATE_LABELS = {
     TransferState.QUEUED: "Waiting",
@@ -54,113 +51,6 @@ _STATE_LABELS = {
     TransferState.FAILED: "Failed",
     TransferState.CANCELLED: "Cancelled",
 }
-
-
-def human_size(size: float) -> str:
-    """Binary units, as the local pane (Qt) shows them."""
-    if size < 1024:
-        return f"{size:.0f} B"
-    for unit in ("KiB", "MiB", "GiB", "TiB"):
-        size /= 1024
-        if size < 1024 or unit == "TiB":
-            break
-    return f"{size:.1f} {unit}" if size < 100 else f"{size:.0f} {unit}"
-
-
-def human_time(seconds: float) -> str:
-    seconds = int(seconds + 0.5)
-    if seconds < 60:
-        return f"{seconds} s"
-    if seconds < 3600:
-        return f"{seconds // 60} min {seconds % 60:02d} s"
-    return f"{seconds // 3600} h {seconds // 60 % 60:02d} min"
-
-
-class _SortItem(QTreeWidgetItem):
-    """Folders first, then by the column's value (sizes and times as numbers)."""
-
-    def __lt__(self, other: QTreeWidgetItem) -> bool:
-        column = self.treeWidget().sortColumn() if self.treeWidget() else 0
-        mine = self.data(column, Qt.ItemDataRole.UserRole + 1)
-        theirs = other.data(column, Qt.ItemDataRole.UserRole + 1)
-        if mine is None or theirs is None:
-            return super().__lt__(other)
-        return bool(mine < theirs)
-
-
-class RemotePane(QTreeWidget):
-    """The customer's folder: drop local files here to upload, drag entries out."""
-
-    dropped_local = Signal(list)
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.setHeaderLabels(
-            [self.tr("Name"), self.tr("Size"), self.tr("Modified"), self.tr("Type")]
-        )
-        self.setRootIsDecorated(False)
-        self.setSortingEnabled(True)
-        self.sortByColumn(0, Qt.SortOrder.AscendingOrder)
-        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.setDragEnabled(True)
-        self.setAcceptDrops(True)
-        self.setDropIndicatorShown(True)
-        self.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.setColumnWidth(1, 90)
-        self.setColumnWidth(2, 130)
-
-    def mimeData(self, items: Sequence[QTreeWidgetItem], /) -> QMimeData:
-        data = QMimeData()
-        names = "\n".join(item.text(0) for item in items)
-        data.setData(REMOTE_MIME, names.encode())
-        return data
-
-    def mimeTypes(self) -> list[str]:
-        return [REMOTE_MIME]
-
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if event.mimeData().hasUrls():
-            event.acceptProposedAction()
-        else:
-            event.ignore()
-
-    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
-        if event.mimeData().hasUrls():
-            event.acceptProposedAction()
-        else:
-            event.ignore()
-
-    def dropEvent(self, event: QDropEvent) -> None:
-        paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
-        if paths:
-            event.acceptProposedAction()
-            self.dropped_local.emit(paths)
-
-
-class LocalPane(QTreeView):
-    """The technician's folder: drag customer's entries here to download them."""
-
-    dropped_remote = Signal(list)
-
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if event.mimeData().hasFormat(REMOTE_MIME):
-            event.acceptProposedAction()
-        else:
-            super().dragEnterEvent(event)
-
-    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
-        if event.mimeData().hasFormat(REMOTE_MIME):
-            event.acceptProposedAction()
-        else:
-            super().dragMoveEvent(event)
-
-    def dropEvent(self, event: QDropEvent) -> None:
-        if event.mimeData().hasFormat(REMOTE_MIME):
-            names = bytes(event.mimeData().data(REMOTE_MIME).data()).decode().split("\n")
-            event.acceptProposedAction()
-            self.dropped_remote.emit([n for n in names if n])
-        else:
-            event.ignore()  # moving the technician's own files around is not our job
 
 
 class FileManager(QWidget):
@@ -389,7 +279,7 @@ class FileManager(QWidget):
         when = (
             time.strftime("%Y-%m-%d %H:%M", time.localtime(entry.mtime)) if entry.mtime > 0 else ""
         )
-        item = _SortItem([entry.name, size, when, self.tr(_KIND_LABELS[entry.kind])])
+        item = SortItem([entry.name, size, when, self.tr(_KIND_LABELS[entry.kind])])
         item.setToolTip(0, entry.name)
         icon = {"folder": QStyle.StandardPixmap.SP_DirIcon,
                 "link": QStyle.StandardPixmap.SP_FileLinkIcon}.get(

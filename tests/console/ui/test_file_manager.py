@@ -23,7 +23,8 @@ from console.file_reports import (
 )
 from console.rights import RightChanged, RightState
 from console.screen_view import ScreenView
-from console.ui.file_manager import REMOTE_MIME, FileManager, human_size, human_time
+from console.ui.file_manager import FileManager
+from console.ui.file_panes import REMOTE_MIME, human_size, human_time
 from console.ui.session_tab import SessionTab
 
 FOLDER = RemoteFolder(
