@@ -88,6 +88,13 @@ def test_grabbing_an_area_brings_the_last_frame_up_to_date_there(display: str) -
         frame = capturer.grab(monitor, (0, 0, 100, 100))
         assert not (frame[200:220, 200:220, :3] == [0xCC, 0x66, 0x33]).all()
         assert (capturer.grab(monitor)[200:220, 200:220, :3] == [0xCC, 0x66, 0x33]).all()
+        # Half the screen or more is read whole, into a new frame (no copy into the last).
+        before = capturer.grab(monitor, (0, 0, 10, 10))
+        root.fill_rectangle(gc, 1000, 600, 30, 30)
+        x.sync()
+        large = capturer.grab(monitor, (0, 0, monitor.width, monitor.height // 2 + 1))
+        assert large is not before
+        assert (large[600:630, 1000:1030, :3] == [0xCC, 0x66, 0x33]).all()
     finally:
         watch.close()
         x.close()
