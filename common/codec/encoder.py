@@ -31,19 +31,21 @@ from common.codec.wire_format import (
     pack_header,
     palette_bits,
 )
-from common.codec.zstd_stream import CompressionStream
+from common.codec.zstd_stream import CompressionStream, StreamMode
 
 #: An update's body is cut here (8 MiB before compression, so well under the 16 MiB
 #: VIDEO message limit after it); the rest of the records go in the next update.
 SPLIT_BODY = 8 * 1024 * 1024
 #: Scroll detection runs only when at least this many tiles changed.
 SCROLL_MIN_TILES = 4
-#: zstd's long-distance matching (`CompressionStream`) goes off after this many updates
+#: zstd's long-distance matching (`StreamMode.LONG`) goes off after this many updates
 #: in a row with bodies over `LARGE_BODY` (a terminal scrolling fast: a quarter of a
 #: second) or mostly of H.264 (a video playing, where it finds nothing and costs 0.3–0.4
-#: ms an update of a 640×360 video), and on again after `LONG_MATCHES_ON_AFTER` other
+#: ms an update of a 640×360 video), and on again after `LONG_MATCHES_ON_AFTER` small
 #: ones in a row. A single large update, such as a window brought back, does not switch
-#: it off: that is the update it is for. Each switch starts a new zstd stream
+#: it off: that is the update it is for. While the bodies are mostly H.264 the stream
+#: runs `StreamMode.FAST`, else `StreamMode.PLAIN`; that too changes after this many
+#: bodies in a row of the other kind. Each change starts a new zstd stream
 #: (`new_stream`).
 LARGE_BODY = 128 * 1024
 LONG_MATCHES_OFF_AFTER = 8
@@ -104,7 +106,8 @@ class ScreenEncoder:
         self._scrolling = False
         self._stream = CompressionStream()
         #: Bodies in a row over `LARGE_BODY` or mostly H.264, and neither.
-        self._large_bodies = self._small_bodies = 0
+        #: Bodies in a row: mostly H.264, not so, large or mostly H.264, small.
+        self._video_bodies = self._other_bodies = self._large_bodies = self._small_bodies = 0
         self._palettes = Palettes()
         self._seq = 0
         self.stats = EncoderStats()
@@ -375,7 +378,7 @@ class ScreenEncoder:
             starts = keyframe and index == 0  # the keyframe has just restarted the stream
             # `video` counts the whole update: when it is split, its bodies but the last
             # are over LARGE_BODY anyway.
-            switched = self._switch_long_matches(len(body), video, restart=not starts)
+            switched = self._switch_mode(len(body), video, restart=not starts)
             header = UpdateHeader(
                 keyframe=starts,
                 seq=self._seq,
@@ -391,24 +394,31 @@ class ScreenEncoder:
             self.stats.bytes_out += len(update)
         return updates
 
-    def _switch_long_matches(self, length: int, video: int, *, restart: bool) -> bool:
+    def _switch_mode(self, length: int, video: int, *, restart: bool) -> bool:
         """Counts a body of `length` bytes, `video` of them H.264; returns True when it
-        must start a new zstd stream with long-distance matching switched (`restart`
-        False: the stream is new anyway, and takes the switch without saying so)."""
+        must start a new zstd stream in another `StreamMode` (`restart` False: the
+        stream is new anyway, and takes the change without saying so)."""
         if not length:
             return False
-        if length > LARGE_BODY or 2 * video > length:
-            self._large_bodies, self._small_bodies = self._large_bodies + 1, 0
-        else:
-            self._large_bodies, self._small_bodies = 0, self._small_bodies + 1
-        on = self._stream.long_matches
-        if on and self._large_bodies >= LONG_MATCHES_OFF_AFTER:
-            on = False
-        elif not on and self._small_bodies >= LONG_MATCHES_ON_AFTER:
-            on = True
-        else:
+        mostly_video = 2 * video > length
+        large = mostly_video or length > LARGE_BODY
+        self._video_bodies = self._video_bodies + 1 if mostly_video else 0
+        self._other_bodies = 0 if mostly_video else self._other_bodies + 1
+        self._large_bodies = self._large_bodies + 1 if large else 0
+        self._small_bodies = 0 if large else self._small_bodies + 1
+        mode = now = self._stream.mode
+        if now == StreamMode.LONG and self._large_bodies >= LONG_MATCHES_OFF_AFTER:
+            video_run = self._video_bodies >= LONG_MATCHES_OFF_AFTER
+            mode = StreamMode.FAST if video_run else StreamMode.PLAIN
+        elif now == StreamMode.PLAIN and self._video_bodies >= LONG_MATCHES_OFF_AFTER:
+            mode = StreamMode.FAST
+        elif now == StreamMode.FAST and self._other_bodies >= LONG_MATCHES_OFF_AFTER:
+            mode = StreamMode.PLAIN
+        elif now != StreamMode.LONG and self._small_bodies >= LONG_MATCHES_ON_AFTER:
+            mode = StreamMode.LONG
+        if mode == now:
             return False
-        self._stream.restart(long_matches=on)
+        self._stream.restart(mode)
         if not restart:
             return False
         self.stats.new_streams += 1

@@ -34,7 +34,7 @@ from common.codec.wire_format import (
     max_video_packet,
     pack_header,
 )
-from common.codec.zstd_stream import CompressionStream
+from common.codec.zstd_stream import CompressionStream, StreamMode
 from common.errors import ProtocolError
 
 WIDTH, HEIGHT = 64, 48
@@ -220,7 +220,7 @@ def test_a_new_zstd_stream_is_followed_and_a_missing_one_refused(
 ) -> None:
     decoder.decode(forger.update(fill(0, 0, 8, 8)))
     # The sender switches streams: the update says so, and decodes from a fresh context.
-    forger.stream.restart(long_matches=not forger.stream.long_matches)
+    forger.stream.restart(StreamMode.PLAIN if forger.stream.long_matches else StreamMode.LONG)
     body = fill(8, 8, 8, 8, b"\x09\x09\x09")
     header = UpdateHeader(False, forger.seq, WIDTH, HEIGHT, len(body), new_stream=True)
     forger.seq += 1

@@ -3,6 +3,7 @@ where the lossless path was used, and at 35 dB PSNR or better where H.264 was.""
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Any
 
@@ -24,6 +25,7 @@ from benchmarks.synthetic_screens import (
 )
 from common.codec import ScreenDecoder, ScreenEncoder, h264, read_update_header, video_regions
 from common.codec import encoder as encoder_module
+from common.codec.zstd_stream import StreamMode
 
 Frame = NDArray[np.uint8]
 
@@ -580,19 +582,45 @@ def test_long_distance_matching_goes_off_while_large_updates_keep_coming() -> No
     assert encoder.stats.new_streams == 2
 
 
-def test_long_distance_matching_goes_off_while_a_video_plays() -> None:
-    """Updates that are mostly H.264 give long-distance matching nothing to find."""
+def test_a_video_playing_gets_a_fast_stream_without_long_distance_matching() -> None:
+    """Updates that are mostly H.264 give long-distance matching nothing to find, and
+    zstd's level 1 saves as much on them as level 3. Once the video stops, small updates
+    bring the plain stream back, then long-distance matching."""
     encoder, decoder = ScreenEncoder(), ScreenDecoder()
-    frames = video_in_a_window(video_regions.MOTION_UPDATES + encoder_module.LONG_MATCHES_OFF_AFTER)
-    new_streams = []
-    for frame in frames:
+    off, on = encoder_module.LONG_MATCHES_OFF_AFTER, encoder_module.LONG_MATCHES_ON_AFTER
+    frames = video_in_a_window(video_regions.MOTION_UPDATES + 2 * off)
+    modes: list[StreamMode] = []
+    new_streams: list[bool] = []
+
+    def send(frame: Frame) -> None:
         updates = encoder.encode(frame)
         for update in updates:
             decoder.decode(update)
-        new_streams += [read_update_header(u).new_stream for u in updates]
-    assert new_streams.count(True) == 1
-    assert not encoder._stream.long_matches
+        new_streams.extend(read_update_header(u).new_stream for u in updates)
+        modes.extend([encoder._stream.mode] * len(updates))
+
+    for frame in frames:
+        send(frame)
+    # (The video's first updates, before its region starts, are large lossless ones.)
+    assert modes[-1] == StreamMode.FAST
+    assert StreamMode.LONG not in modes[-off:]
     lossy = np.zeros(frames[-1].shape[:2], np.bool_)
     for r in encoder.lossy_rects():
         lossy[r.y : r.y + r.height, r.x : r.x + r.width] = True
     assert np.array_equal(decoder.framebuffer[~lossy], bgr(frames[-1])[~lossy])
+    # The video stops; a cursor blinks in the text around it.
+    still = frames[-1].copy()
+    playing = len(modes)
+    for i in range(2 * on):
+        still[300:316, 8:16] = 255 * (i % 2)
+        send(still)
+    # Plain from the 8th body on that is not mostly H.264, long-distance matching from
+    # the 60th small one (refreshes of the lossy tiles may come in between).
+    after = modes[playing:]
+    assert after[: off - 1] == [StreamMode.FAST] * (off - 1)
+    assert after[off - 1] == StreamMode.PLAIN
+    assert after.index(StreamMode.LONG) >= on - 1
+    assert set(after[after.index(StreamMode.LONG) :]) == {StreamMode.LONG}
+    # Every change of mode started a new stream and said so; nothing else did.
+    assert new_streams[1:] == [a != b for a, b in itertools.pairwise(modes)]
+    assert np.array_equal(decoder.framebuffer[~lossy], bgr(still)[~lossy])
