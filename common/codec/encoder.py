@@ -105,8 +105,7 @@ class ScreenEncoder:
         #: Whether the last update was a scroll (the next one probably is too).
         self._scrolling = False
         self._stream = CompressionStream()
-        #: Bodies in a row over `LARGE_BODY` or mostly H.264, and neither.
-        #: Bodies in a row: mostly H.264, not so, large or mostly H.264, small.
+        #: Bodies in a row: mostly H.264; not so; over `LARGE_BODY` or mostly H.264; neither.
         self._video_bodies = self._other_bodies = self._large_bodies = self._small_bodies = 0
         self._palettes = Palettes()
         self._seq = 0
