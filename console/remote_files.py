@@ -81,6 +81,8 @@ class _Transfer:
     #: An upload's sending window (common/files/flow.py) and the event acks set.
     flow: SendWindow | None = None
     acked: asyncio.Event = field(default_factory=asyncio.Event)
+    #: It stopped keeping its partial file for a later resume (the session ended).
+    kept: bool = False
 
 
 class RemoteFiles:
@@ -366,6 +368,12 @@ class RemoteFiles:
         except TransferError as exc:
             self._fail(transfer, TransferState.FAILED, str(exc))
             return
+        if transfer.status.finished:  # stopped while the partial file was checked
+            if transfer.kept:
+                part.close()
+            else:
+                part.abort()
+            return
         message: dict[str, Any] = {"t": "file_get", "id": transfer.id, "root": transfer.root,
                                    "path": list(transfer.path), "offset": offset}  # fmt: skip
         if part.prefix_sha256 is not None:
@@ -564,7 +572,7 @@ class RemoteFiles:
     ) -> None:
         if transfer.status.finished:
             return
-        part = transfer.part
+        part, transfer.kept = transfer.part, keep_partial
         if part is not None:
             if keep_partial:
                 part.close()

@@ -22,11 +22,13 @@ The partial file lives next to its destination under a name derived from it
 Every failure (:class:`~common.errors.TransferError`) has already removed it, except
 :meth:`PartialFile.close`, which keeps it on purpose for a later resume.
 
-Either end may be closed (or the partial file aborted) from another thread while a worker
-thread reads or writes a chunk, as when a transfer is cancelled: a lock makes the close
-wait for that one chunk, and any read or write after it raises ``TransferError`` (a
-closed file's descriptor is never used again, so nothing lands in whatever file reuses
-its number).
+Either end may be closed (or the partial file aborted) from another thread, such as the
+event loop when a transfer is cancelled, while a worker thread runs one of its steps.
+Each step holds the end's lock; a stop never waits for it: it is done at once when the
+lock is free, else by the step on its way out. A long step (hashing what an earlier
+attempt left) gives up within a chunk, any step after a stop raises ``TransferError``,
+and a closed file's descriptor is never used again, so nothing lands in whatever file
+reuses its number.
 """
 
 from __future__ import annotations
@@ -101,11 +103,28 @@ class _Hashes:
         return self._sha256.hexdigest()
 
 
-def _hash_prefix(f: BinaryIO, length: int, chunk_size: int, hashes: _Hashes) -> int:
-    """Hashes up to ``length`` bytes from the start; returns how many there were."""
+class _Stopped(TransferError):
+    """A step gave up because its end was closed meanwhile."""
+
+
+def _never() -> bool:
+    return False
+
+
+def _hash_prefix(
+    f: BinaryIO,
+    length: int,
+    chunk_size: int,
+    hashes: _Hashes,
+    stopping: Callable[[], bool] = _never,
+) -> int:
+    """Hashes up to ``length`` bytes from the start; returns how many there were.
+    Raises `_Stopped` once `stopping()` says so (looked at before each chunk)."""
     f.seek(0)
     done = 0
     while done < length:
+        if stopping():
+            raise _Stopped("The transfer was stopped.", reason="cancelled")
         data = f.read(min(chunk_size, length - done))
         if not data:
             break
@@ -141,6 +160,7 @@ class FileSource:
             raise TransferError(f"{path.name} is not a regular file.", reason="not_a_file")
         self._file = os.fdopen(fd, "rb")
         self._lock = threading.Lock()
+        #: `close` was called; the file is closed once no step holds the lock.
         self._closed = False
         self.size = st.st_size
         self.mtime = st.st_mtime
@@ -157,12 +177,16 @@ class FileSource:
             self._require_open()
             try:
                 hashes = _Hashes(self._with_md5)
-                done = _hash_prefix(self._file, offset, self.chunk_size, hashes)
+                done = _hash_prefix(
+                    self._file, offset, self.chunk_size, hashes, lambda: self._closed
+                )
+                if done != offset or hashes.sha256 != expected_prefix:
+                    hashes, offset = _Hashes(self._with_md5), 0
+                    self._file.seek(0)
             except OSError as exc:
                 raise transfer_error(exc, self.path.name) from None
-            if done != offset or hashes.sha256 != expected_prefix:
-                hashes, offset = _Hashes(self._with_md5), 0
-                self._file.seek(0)
+            finally:
+                self._settle()
             self._hashes, self.offset = hashes, offset
         return offset
 
@@ -174,6 +198,8 @@ class FileSource:
                 data = self._file.read(self.chunk_size)
             except OSError as exc:
                 raise transfer_error(exc, self.path.name) from None
+            finally:
+                self._settle()
             self._hashes.update(data)
             self.offset += len(data)
         return data
@@ -187,9 +213,17 @@ class FileSource:
         return self._hashes.sha256
 
     def close(self) -> None:
-        """Closes the file, after the chunk being read, if one is."""
-        with self._lock:
-            self._closed = True
+        """Closes the file: now, or as the step in progress ends (without waiting)."""
+        self._closed = True
+        if self._lock.acquire(blocking=False):
+            try:
+                self._settle()
+            finally:
+                self._lock.release()
+
+    def _settle(self) -> None:
+        """With the lock held: carries out a close asked for meanwhile."""
+        if self._closed:
             self._file.close()
 
     def _require_open(self) -> None:
@@ -211,11 +245,15 @@ def part_name(name: str) -> str:
 def _locked(
     method: Callable[Concatenate[PartialFile, P], R],
 ) -> Callable[Concatenate[PartialFile, P], R]:
-    """A :class:`PartialFile` step that holds the file's lock."""
+    """A :class:`PartialFile` step that holds the file's lock, and carries out a stop
+    asked for while it ran."""
 
     def step(self: PartialFile, /, *args: P.args, **kwargs: P.kwargs) -> R:
         with self._lock:
-            return method(self, *args, **kwargs)
+            try:
+                return method(self, *args, **kwargs)
+            finally:
+                self._settle()  # a stop asked for meanwhile
 
     functools.update_wrapper(step, method)  # its name and docstring
     return step
@@ -238,6 +276,8 @@ class PartialFile:
         self._file: BinaryIO | None = None
         #: Held by every step that uses the file; re-entrant: a failing step aborts.
         self._lock = threading.RLock()
+        #: A stop asked for while a step held the lock: close, and remove too.
+        self._stopping = self._remove = False
         self._with_md5 = md5
         self._hashes = _Hashes(md5)
 
@@ -255,7 +295,9 @@ class PartialFile:
             # killed the next moment, so an attempt after a restart resumes from it.
             self._file = os.fdopen(fd, "r+b", buffering=0)
             self._hashes = _Hashes(self._with_md5)
-            self.offset = _hash_prefix(self._file, 1 << 62, self.chunk_size, self._hashes)
+            self.offset = _hash_prefix(
+                self._file, 1 << 62, self.chunk_size, self._hashes, lambda: self._stopping
+            )
         except OSError as exc:
             self.abort()
             raise transfer_error(exc, self.name) from None
@@ -320,6 +362,8 @@ class PartialFile:
         try:
             f.flush()
             os.fsync(f.fileno())
+            if self._stopping and self._remove:  # cancelled while it was being synced
+                raise _Stopped("The transfer was stopped.", reason="cancelled")
             f.close()
             self._file = None
             os.replace(self.temp, self.final)
@@ -328,21 +372,40 @@ class PartialFile:
             raise transfer_error(exc, self.name) from None
         return self._hashes.md5, self._hashes.sha256
 
-    @_locked
     def close(self) -> None:
-        """Stops, keeping what is verified for a later :meth:`open` to resume."""
+        """Stops, keeping what is verified for a later :meth:`open` to resume: now, or
+        as the step in progress ends (never waiting for it)."""
+        self._stop(remove=False)
+
+    def abort(self) -> None:
+        """Stops and removes the partial file, nothing half-written stays: now, or as
+        the step in progress ends (never waiting for it)."""
+        self._stop(remove=True)
+
+    def _stop(self, *, remove: bool) -> None:
+        self._remove |= remove
+        self._stopping = True
+        if self._lock.acquire(blocking=False):
+            try:
+                self._settle()
+            finally:
+                self._lock.release()
+
+    def _settle(self) -> None:
+        """With the lock held: carries out the stop asked for, if any."""
+        if not self._stopping:
+            return
         if self._file is not None:
             self._file.close()
             self._file = None
-
-    @_locked
-    def abort(self) -> None:
-        """Stops and removes the partial file: nothing half-written stays."""
-        self.close()
-        with contextlib.suppress(OSError):
-            self.temp.unlink(missing_ok=True)
+        if self._remove:
+            with contextlib.suppress(OSError):
+                self.temp.unlink(missing_ok=True)
+        self._stopping = self._remove = False
 
     def _require_open(self) -> BinaryIO:
+        if self._stopping:
+            raise _Stopped(f"{self.name}: the transfer was stopped.", reason="cancelled")
         if self._file is None:
             raise TransferError(f"{self.name}: the transfer is not open.", reason="io_error")
         return self._file

@@ -6,13 +6,20 @@ import errno
 import hashlib
 import os
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from common.errors import TransferError
-from common.files.transfer import FileSource, PartialFile, part_name, transfer_error
+from common.files.transfer import (
+    FileSource,
+    PartialFile,
+    _locked,
+    part_name,
+    transfer_error,
+)
 
 CHUNK = 1024
 
@@ -341,3 +348,82 @@ def test_a_source_closed_while_a_thread_reads_only_stops_it(tmp_path: Path) -> N
         _stop_while_a_thread_streams(
             lambda source=source: source.read_chunk() or source.start(0), source.close
         )
+
+
+@pytest.mark.parametrize("stop", ["abort", "close"])
+def test_a_stop_never_waits_for_a_long_step(tmp_path: Path, stop: str) -> None:
+    """Resuming hashes what an earlier attempt left, which can take seconds; after a
+    cancel meanwhile the step gives up within a chunk (it would return an offset
+    otherwise), and the partial file goes (abort) or stays for a later resume (close)."""
+    part = PartialFile(tmp_path, "big")
+    with open(tmp_path / part_name("big"), "wb") as f:
+        f.truncate(512 * 1024 * 1024)  # sparse: hashing it takes about a second
+    outcome: list[BaseException | int] = []
+    worker = threading.Thread(target=lambda: outcome.append(_run(part.open)))
+    worker.start()
+    _wait_for(lambda: part._file is not None)  # opened: it is hashing, holding the lock
+    getattr(part, stop)()
+    worker.join(10.0)
+    [result] = outcome
+    assert isinstance(result, TransferError) and result.reason == "cancelled"
+    assert (tmp_path / part_name("big")).exists() == (stop == "close")
+    with pytest.raises(TransferError):
+        part.write(0, b"x")
+
+
+def test_a_source_closed_while_it_hashes_its_prefix_gives_up(tmp_path: Path) -> None:
+    path = tmp_path / "big"
+    with open(path, "wb") as f:
+        f.truncate(512 * 1024 * 1024)
+    source = FileSource(path)
+    outcome: list[BaseException | int] = []
+    worker = threading.Thread(target=lambda: outcome.append(_run(source.start, source.size, "0")))
+    worker.start()
+    _wait_for(source._lock.locked)  # it is hashing
+    source.close()
+    worker.join(10.0)
+    [result] = outcome
+    assert isinstance(result, TransferError) and result.reason == "cancelled"
+    with pytest.raises(TransferError):
+        source.read_chunk()
+
+
+def test_a_stop_is_carried_out_by_the_step_that_holds_the_lock(tmp_path: Path) -> None:
+    """The event loop never waits for a worker's step: abort() returns while a step
+    holds the lock, and that step removes the partial file on its way out."""
+
+    class Stuck(PartialFile):
+        @_locked
+        def stuck(self, inside: threading.Event, gate: threading.Event) -> None:
+            inside.set()
+            gate.wait(10.0)
+
+    part = Stuck(tmp_path, "f")
+    part.open()
+    part.write(0, b"abc")
+    inside, gate = threading.Event(), threading.Event()
+    worker = threading.Thread(target=part.stuck, args=(inside, gate))
+    worker.start()
+    assert inside.wait(10.0)
+    stopper = threading.Thread(target=part.abort)
+    stopper.start()
+    stopper.join(5.0)
+    assert not stopper.is_alive()  # it did not wait for the lock
+    assert (tmp_path / part_name("f")).exists()  # not yet: the step holds the file
+    gate.set()
+    worker.join(10.0)
+    assert os.listdir(tmp_path) == []
+
+
+def _wait_for(condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 10.0
+    while not condition():
+        assert time.monotonic() < deadline
+        time.sleep(0.001)
+
+
+def _run(step: Callable[..., int], *args: object) -> BaseException | int:
+    try:
+        return step(*args)
+    except BaseException as exc:
+        return exc
