@@ -24,11 +24,12 @@ Every failure (:class:`~common.errors.TransferError`) has already removed it, ex
 
 Either end may be closed (or the partial file aborted) from another thread, such as the
 event loop when a transfer is cancelled, while a worker thread runs one of its steps.
-Each step holds the end's lock; a stop never waits for it: it is done at once when the
-lock is free, else by the step on its way out. A long step (hashing what an earlier
-attempt left) gives up within a chunk, any step after a stop raises ``TransferError``,
-and a closed file's descriptor is never used again, so nothing lands in whatever file
-reuses its number.
+Each step holds the end's lock. A stop waits at most `STOP_WAIT` for it (a chunk's
+step takes about a millisecond, and the hashing of what an earlier attempt left gives
+up within a chunk once a stop is asked for); past that (an ``fsync``) the step carries
+out the stop on its way out. Any step after a stop raises ``TransferError``, and a
+closed file's descriptor is never used again, so nothing lands in whatever file reuses
+its number.
 """
 
 from __future__ import annotations
@@ -49,6 +50,10 @@ from common.files.messages import CHUNK_SIZE
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+#: The longest a close or an abort waits for the step in progress (seconds): it may be
+#: called on an event loop that carries input.
+STOP_WAIT = 0.05
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _BINARY = getattr(os, "O_BINARY", 0)
@@ -213,9 +218,10 @@ class FileSource:
         return self._hashes.sha256
 
     def close(self) -> None:
-        """Closes the file: now, or as the step in progress ends (without waiting)."""
+        """Closes the file: after the step in progress, or as it ends if that takes
+        longer than `STOP_WAIT`."""
         self._closed = True
-        if self._lock.acquire(blocking=False):
+        if self._lock.acquire(timeout=STOP_WAIT):
             try:
                 self._settle()
             finally:
@@ -373,19 +379,19 @@ class PartialFile:
         return self._hashes.md5, self._hashes.sha256
 
     def close(self) -> None:
-        """Stops, keeping what is verified for a later :meth:`open` to resume: now, or
-        as the step in progress ends (never waiting for it)."""
+        """Stops, keeping what is verified for a later :meth:`open` to resume: after
+        the step in progress, or as it ends if that takes longer than `STOP_WAIT`."""
         self._stop(remove=False)
 
     def abort(self) -> None:
-        """Stops and removes the partial file, nothing half-written stays: now, or as
-        the step in progress ends (never waiting for it)."""
+        """Stops and removes the partial file, nothing half-written stays: after the
+        step in progress, or as it ends if that takes longer than `STOP_WAIT`."""
         self._stop(remove=True)
 
     def _stop(self, *, remove: bool) -> None:
         self._remove |= remove
         self._stopping = True
-        if self._lock.acquire(blocking=False):
+        if self._lock.acquire(timeout=STOP_WAIT):
             try:
                 self._settle()
             finally:

@@ -389,8 +389,9 @@ def test_a_source_closed_while_it_hashes_its_prefix_gives_up(tmp_path: Path) -> 
 
 
 def test_a_stop_is_carried_out_by_the_step_that_holds_the_lock(tmp_path: Path) -> None:
-    """The event loop never waits for a worker's step: abort() returns while a step
-    holds the lock, and that step removes the partial file on its way out."""
+    """The event loop never waits long for a worker's step: abort() returns while a
+    step holds the lock past STOP_WAIT, and that step removes the partial file on its
+    way out."""
 
     class Stuck(PartialFile):
         @_locked
