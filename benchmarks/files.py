@@ -19,7 +19,8 @@ Measured, in the same run:
   ``nc -l > OUT`` over a plain loopback TCP pair, written in Python
   (:mod:`benchmarks.files_plain`: read + sendall, recv_into + write + fsync; socat and
   nc are not assumed installed). Cases are interleaved (reference, download, upload,
-  repeated) and the table shows medians;
+  repeated), each after a ``sync`` and `SETTLE` seconds of quiet, and the table shows
+  medians;
 * **memory**: each end's peak RSS above its idle RSS during each transfer: the kernel's
   high-water mark (``VmHWM``, reset through ``/proc/PID/clear_refs`` before each
   transfer), and samples every 50 ms to see whether it grows with the file;
@@ -63,6 +64,8 @@ GOAL_LATENCY_RATIO = 2.0  # p95 during a transfer over p95 idle
 SAMPLE_EVERY = 0.05
 #: Seconds of idle session before any transfer: idle RSS and CPU.
 IDLE_WINDOW = 3.0
+#: Seconds each timed transfer waits, after a sync, for the disk to go quiet.
+SETTLE = 1.0
 GIB = 1024 * MIB
 
 PLAIN = "plain TCP: cat | nc (reference)"
@@ -241,7 +244,16 @@ class Files:
         self.plain_out = self.work / "plain.out"
 
 
+async def _quiet_disk() -> None:
+    """Writes back what the case before left dirty and waits `SETTLE` seconds, so that
+    a case does not pay for the last one's writeback and freed blocks (this disk is
+    mounted with online discard)."""
+    await asyncio.to_thread(os.sync)
+    await asyncio.sleep(SETTLE)
+
+
 async def _plain(files: Files, work: Path, repetition: int, timeout: float) -> Transfer:
+    await _quiet_disk()
     argv = ["-m", "benchmarks.files_plain"]
     with child("plain-receiver", [*argv, "receive", "--out", str(files.plain_out)], work) as rx:
         port = (await rx.ready(r"listening on (\d+)")).group(1)
@@ -265,6 +277,7 @@ async def _lifeline(
         command.update(remote=str(files.remote), folder=str(files.downloads))
     else:
         command.update(local=str(files.local), folder=str(files.uploads))
+    await _quiet_disk()
     procs = {**ends.ends, "broker": ends.broker}
     for proc in ends.ends.values():
         reset_high_water(proc)
@@ -488,7 +501,9 @@ def _summarise(measured: Measured, settings: Settings) -> Result:
     idle_rss = ", ".join(f"{k} {v / MIB:.0f} MiB" for k, v in measured.idle_rss.items())
     notes = [
         f"One {settings.size / GIB:g} GiB file per transfer, {settings.repetitions} interleaved "
-        "repetitions (reference, download, upload), medians shown; MB = 10^6 bytes.",
+        "repetitions (reference, download, upload), medians shown; MB = 10^6 bytes. Each "
+        f"timed transfer starts after a sync and {SETTLE:g} s of quiet, so it does not pay "
+        "for the writeback of the one before.",
         "MB/s: from the console's call to the transfer's done (both ends hashed SHA-256 "
         "and the console MD5, the receiver fsync'd the file and renamed it into place); "
         "'to last byte' stops before the checks and fsync (last byte written for the reference and "
