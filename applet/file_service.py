@@ -49,7 +49,7 @@ from common.files.messages import CHUNK_SIZE, CONSOLE_FILE_MESSAGES, MAX_ENTRIES
 from common.files.names import check_component, check_name, inside, safe_child
 from common.files.transfer import FileSource, PartialFile, transfer_error
 from common.protocol import Channel
-from common.transport.disk_threads import in_disk_thread
+from common.transport.disk_threads import ReadAhead, in_disk_thread
 
 log = logging.getLogger("lifeline.applet.files")
 
@@ -276,21 +276,19 @@ class FileService:
     async def _stream(self, transfer_id: int, source: FileSource) -> None:
         state = self._state
         flow = state.flows[transfer_id]
+        chunks, offset = ReadAhead(source.read_chunk), source.offset
         try:
-            while True:
+            while data := await chunks.next():
                 while not flow.window.open:  # the console's disk has not caught up
                     flow.acked.clear()
                     await flow.acked.wait()
                 await self.link.wait_writable(Channel.FILE)
                 if not self.consent.granted(Action.FILE_MANAGER):
                     raise TransferError("File transfers were stopped.", reason="cancelled")
-                offset = source.offset
-                data = await in_disk_thread(source.read_chunk)
-                if not data:
-                    break
                 chunk = {"t": "file_chunk", "id": transfer_id, "offset": offset, "data": data}
                 self._send(chunk)
-                flow.window.sent_to(source.offset)
+                offset += len(data)
+                flow.window.sent_to(offset)
             end = {
                 "t": "file_end",
                 "id": transfer_id,
@@ -308,6 +306,7 @@ class FileService:
             log.exception("download %d failed", transfer_id)
             self._send_error(transfer_id, "io_error", f"{source.path.name} could not be sent.")
         finally:
+            chunks.close()
             source.close()
             state.downloads.pop(transfer_id, None)
             state.flows.pop(transfer_id, None)

@@ -36,7 +36,7 @@ from common.files.flow import SendWindow
 from common.files.messages import APPLET_FILE_MESSAGES, MAX_ID
 from common.files.names import check_component, check_name, safe_child
 from common.files.transfer import FileSource, PartialFile, hashes_match, transfer_error
-from common.transport.disk_threads import in_disk_thread
+from common.transport.disk_threads import ReadAhead, in_disk_thread
 from console.file_reports import (
     FileProblem,
     FilesEvent,
@@ -73,6 +73,8 @@ class _Transfer:
     id: int = 0
     part: PartialFile | None = None
     source: FileSource | None = None
+    #: An upload's chunks, read ahead of the one being sent.
+    chunks: ReadAhead | None = None
     started: bool = False
     task: asyncio.Task[None] | None = None
     answer: asyncio.Future[dict[str, Any]] | None = None
@@ -452,18 +454,17 @@ class RemoteFiles:
             self._send({"t": "file_start", "id": transfer.id, "size": source.size,
                         "offset": offset})  # fmt: skip
             self._progress(transfer, size=source.size, done=offset, resumed_from=offset, force=True)
-            while True:
+            chunks = transfer.chunks = ReadAhead(source.read_chunk)
+            at = offset
+            while data := await chunks.next():
                 while not flow.open:  # the customer's disk has not caught up
                     transfer.acked.clear()
                     await transfer.acked.wait()
                 await self._wait_writable()
-                at = source.offset
-                data = await in_disk_thread(source.read_chunk)
-                if not data:
-                    break
                 self._send({"t": "file_chunk", "id": transfer.id, "offset": at, "data": data})
-                flow.sent_to(source.offset)
-                self._progress(transfer, done=source.offset)
+                at += len(data)
+                flow.sent_to(at)
+                self._progress(transfer, done=at)
             self._send({"t": "file_end", "id": transfer.id, "size": source.offset,
                         "md5": source.md5, "sha256": source.sha256})  # fmt: skip
             done = await transfer.answer
@@ -481,6 +482,8 @@ class RemoteFiles:
         except LifelineError as exc:  # the session is over
             self._fail(transfer, TransferState.FAILED, str(exc))
         finally:
+            if transfer.chunks is not None:
+                transfer.chunks.close()
             if transfer.source is not None:
                 transfer.source.close()
 

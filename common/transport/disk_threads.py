@@ -65,3 +65,34 @@ async def in_disk_thread(function: Callable[..., T], *args: Any) -> T:
     """``asyncio.to_thread`` for a transfer's disk work, in the low-priority threads."""
     loop = asyncio.get_running_loop()
     return await loop.run_in_executor(_threads(), functools.partial(function, *args))
+
+
+class ReadAhead:
+    """The chunks `read` returns, in order, each read in the disk threads while the
+    caller sends the one before: a sender's disk work (read and hash) and its event
+    loop's work (encrypt and send) overlap instead of taking turns. One chunk at most
+    is read ahead; `close` drops it (call it when stopping early)."""
+
+    def __init__(self, read: Callable[[], bytes]) -> None:
+        self._read = read
+        self._next: asyncio.Future[bytes] | None = None
+
+    async def next(self) -> bytes:
+        """The next chunk, b"" at the end."""
+        pending = self._next or asyncio.ensure_future(in_disk_thread(self._read))
+        self._next = None
+        data = await pending
+        if data:
+            self._next = asyncio.ensure_future(in_disk_thread(self._read))
+        return data
+
+    def close(self) -> None:
+        pending, self._next = self._next, None
+        if pending is not None:
+            pending.cancel()  # the read may finish in its thread; its result is dropped
+            pending.add_done_callback(_retrieved)
+
+
+def _retrieved(future: asyncio.Future[bytes]) -> None:
+    if not future.cancelled():
+        future.exception()  # seen, so asyncio does not log it as never retrieved
