@@ -108,6 +108,16 @@ class _Hashes:
         return self._sha256.hexdigest()
 
 
+def _settle_soon(lock: threading.Lock | threading.RLock, settle: Callable[[], None]) -> None:
+    """Runs `settle` (a stop asked for) under `lock` if it comes free within
+    `STOP_WAIT`; otherwise the step holding it runs `settle` on its way out."""
+    if lock.acquire(timeout=STOP_WAIT):
+        try:
+            settle()
+        finally:
+            lock.release()
+
+
 class _Stopped(TransferError):
     """A step gave up because its end was closed meanwhile."""
 
@@ -221,11 +231,7 @@ class FileSource:
         """Closes the file: after the step in progress, or as it ends if that takes
         longer than `STOP_WAIT`."""
         self._closed = True
-        if self._lock.acquire(timeout=STOP_WAIT):
-            try:
-                self._settle()
-            finally:
-                self._lock.release()
+        _settle_soon(self._lock, self._settle)
 
     def _settle(self) -> None:
         """With the lock held: carries out a close asked for meanwhile."""
@@ -391,11 +397,7 @@ class PartialFile:
     def _stop(self, *, remove: bool) -> None:
         self._remove |= remove
         self._stopping = True
-        if self._lock.acquire(timeout=STOP_WAIT):
-            try:
-                self._settle()
-            finally:
-                self._lock.release()
+        _settle_soon(self._lock, self._settle)
 
     def _settle(self) -> None:
         """With the lock held: carries out the stop asked for, if any."""
