@@ -288,8 +288,10 @@ class PartialFile:
         self._file: BinaryIO | None = None
         #: Held by every step that uses the file; re-entrant: a failing step aborts.
         self._lock = threading.RLock()
-        #: A stop asked for while a step held the lock: close, and remove too.
+        #: A stop asked for while a step held the lock: close, and remove too; set and
+        #: taken under `_flags`, since a stop sets them without the lock.
         self._stopping = self._remove = False
+        self._flags = threading.Lock()
         self._with_md5 = md5
         self._hashes = _Hashes(md5)
 
@@ -395,21 +397,24 @@ class PartialFile:
         self._stop(remove=True)
 
     def _stop(self, *, remove: bool) -> None:
-        self._remove |= remove
-        self._stopping = True
+        with self._flags:
+            self._remove |= remove
+            self._stopping = True
         _settle_soon(self._lock, self._settle)
 
     def _settle(self) -> None:
         """With the lock held: carries out the stop asked for, if any."""
-        if not self._stopping:
+        with self._flags:
+            stopping, remove = self._stopping, self._remove
+            self._stopping = self._remove = False
+        if not stopping:
             return
         if self._file is not None:
             self._file.close()
             self._file = None
-        if self._remove:
+        if remove:
             with contextlib.suppress(OSError):
                 self.temp.unlink(missing_ok=True)
-        self._stopping = self._remove = False
 
     def _require_open(self) -> BinaryIO:
         if self._stopping:
