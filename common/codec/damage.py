@@ -110,7 +110,7 @@ class TileDamage:
         end on word boundaries. Pass `source_y` = box's y0 to undo."""
         # A wide box is done as whole rows.
         rows = (0, box[1], self.layout.words_per_row, box[3])
-        self._written = rows if self._written is None else _union(self._written, rows)
+        self._written = rows if self._written is None else union(self._written, rows)
         self._xor_moved(current, reference, box, source_y, outside=False)
         self._reduce(box[1] // TILE, -(-box[3] // TILE))
 
@@ -228,8 +228,15 @@ def _contains(outer: Box, inner: Box) -> bool:
     )
 
 
-def _union(a: Box, b: Box) -> Box:
-    return min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])
+def union(first: Box, *others: Box) -> Box:
+    """The smallest box that holds them all."""
+    boxes = (first, *others)
+    return (
+        min(b[0] for b in boxes),
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
+    )
 
 
 def _or_bands(diff: Words, band: int) -> Words:

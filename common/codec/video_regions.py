@@ -42,7 +42,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import NDArray
 
-from common.codec.damage import TILE, Box, TileDamage, damaged_cells
+from common.codec.damage import TILE, Box, TileDamage, damaged_cells, union
 from common.codec.frame_words import BgraFrame, pixels_u32
 from common.codec.h264 import CRF, STEADY_PRESET, H264Encoder
 from common.codec.scroll import Scroll
@@ -203,7 +203,7 @@ class VideoRegions:
                     tx0 + int(xs.max()) + 1,
                     ty0 + int(ys.max()) + 1,
                 )
-                region.recent = box if region.recent is None else _union(region.recent, box)
+                region.recent = box if region.recent is None else union(region.recent, box)
                 if ys.size > SAMPLE_TILES:
                     pick = np.linspace(0, ys.size - 1, SAMPLE_TILES).astype(np.intp)
                     ys, xs = ys[pick], xs[pick]
@@ -328,13 +328,13 @@ class VideoRegions:
 
     def _place(self, cluster: Box) -> bool:
         near = [r for r in self.regions if _near(r.tiles, cluster, JOIN_GAP)]
-        box = _union(cluster, *(r.tiles for r in near))
+        box = union(cluster, *(r.tiles for r in near))
         while True:
             more = [r for r in self.regions if r not in near and _overlaps(r.tiles, box)]
             if not more:
                 break
             near += more
-            box = _union(box, *(r.tiles for r in more))
+            box = union(box, *(r.tiles for r in more))
         if not self._fits(box):
             if any(_overlaps(r.tiles, cluster) for r in self.regions):
                 return False
@@ -437,7 +437,7 @@ def _merged(boxes: list[Box], gap: int) -> list[Box]:
             if not close:
                 break
             merged = [m for m in merged if not _near(m, box, gap)]
-            box = _union(box, *close)
+            box = union(box, *close)
         merged.append(box)
     return merged
 
@@ -453,13 +453,3 @@ def _area(box: Box) -> int:
 
 def _overlaps(a: Box, b: Box) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
-
-
-def _union(first: Box, *others: Box) -> Box:
-    boxes = (first, *others)
-    return (
-        min(b[0] for b in boxes),
-        min(b[1] for b in boxes),
-        max(b[2] for b in boxes),
-        max(b[3] for b in boxes),
-    )

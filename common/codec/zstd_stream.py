@@ -74,10 +74,6 @@ class CompressionStream:
         self.mode = mode
         self._stream = self._contexts[mode].compressobj()
 
-    @property
-    def long_matches(self) -> bool:
-        return self.mode == StreamMode.LONG
-
     def restart(self, mode: StreamMode | None = None) -> None:
         if mode is not None:
             self.mode = mode

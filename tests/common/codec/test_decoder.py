@@ -220,7 +220,7 @@ def test_a_new_zstd_stream_is_followed_and_a_missing_one_refused(
 ) -> None:
     decoder.decode(forger.update(fill(0, 0, 8, 8)))
     # The sender switches streams: the update says so, and decodes from a fresh context.
-    forger.stream.restart(StreamMode.PLAIN if forger.stream.long_matches else StreamMode.LONG)
+    forger.stream.restart(StreamMode.PLAIN)  # the forger's stream was LONG
     body = fill(8, 8, 8, 8, b"\x09\x09\x09")
     header = UpdateHeader(False, forger.seq, WIDTH, HEIGHT, len(body), new_stream=True)
     forger.seq += 1
