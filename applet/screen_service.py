@@ -100,7 +100,7 @@ class ScreenStreamer:
         # one starts, so one encoder is never used by two threads at once.
         self._worker = concurrent.futures.ThreadPoolExecutor(1, "lifeline-capture")
         self._pending: asyncio.Future[list[bytes]] | None = None
-        self._grabs_since_whole = 0
+        self._areas = None if damage is None else ChangedAreas(damage)
 
     def start(self) -> None:
         if self._task is None or self._task.done():
@@ -129,21 +129,10 @@ class ScreenStreamer:
 
     def _capture_and_encode(self, keyframe: bool) -> list[bytes]:
         self.grabs += 1
-        changed = self._changed_area()  # before the grab: what is drawn after it waits
+        # Asked before the grab: what is drawn after it waits for the next one.
+        changed = None if self._areas is None else self._areas.next(self.monitor)
         frame = self.capturer.grab(self.monitor, changed)
         return self.encoder.encode(frame, force_keyframe=keyframe, changed=changed)
-
-    def _changed_area(self) -> Box | None:
-        """Where the monitor was drawn on since the last grab, in its own pixels, or None
-        for "compare everything"."""
-        if self.damage is None:
-            return None
-        area = self.damage.changed_area()
-        self._grabs_since_whole += 1
-        if self._grabs_since_whole >= WHOLE_COMPARE_EVERY:
-            self._grabs_since_whole = 0
-            return None
-        return on_monitor(area, self.monitor)
 
     async def _run(self) -> None:
         try:
@@ -173,6 +162,24 @@ class ScreenStreamer:
                 # Nothing changed: sleep until something is drawn (XDamage), not 30/s.
                 await loop.run_in_executor(self._worker, self.damage.wait_for_change, IDLE_WAIT)
                 next_tick = time.monotonic()
+
+
+class ChangedAreas:
+    """For each grab, where the monitor was drawn on since the last one (its own
+    pixels), as the capturer and the encoder take it: None ("anywhere") every
+    `WHOLE_COMPARE_EVERY` grabs."""
+
+    def __init__(self, watch: DamageWatch) -> None:
+        self._watch = watch
+        self._grabs = 0
+
+    def next(self, monitor: Monitor) -> Box | None:
+        area = self._watch.changed_area()
+        self._grabs += 1
+        if self._grabs >= WHOLE_COMPARE_EVERY:
+            self._grabs = 0
+            return None
+        return on_monitor(area, monitor)
 
 
 def on_monitor(area: Box | None, monitor: Monitor) -> Box:

@@ -37,7 +37,7 @@ import numpy as np
 
 from applet.capture import BgraFrame, MssCapturer
 from applet.damage_x11 import X11DamageWatch
-from applet.screen_service import IDLE_WAIT, WHOLE_COMPARE_EVERY, on_monitor
+from applet.screen_service import IDLE_WAIT, ChangedAreas
 from common.codec import ScreenDecoder, ScreenEncoder
 
 Box = tuple[int, int, int, int]
@@ -98,7 +98,7 @@ def measure(
         started = next_tick = time.monotonic()
         counting_from: float | None = None
         frame = None
-        grabs = 0
+        areas = None if watch is None else ChangedAreas(watch)
 
         def checked(frame: BgraFrame) -> None:
             exact, lossy = check(decoder, frame, lossy_boxes(encoder))
@@ -110,12 +110,7 @@ def measure(
             if counting_from is None and now >= started + warmup:
                 counting_from = now
             t0 = time.process_time()
-            changed = None
-            if watch is not None:  # as ScreenStreamer does
-                area = watch.changed_area()
-                grabs += 1
-                if grabs % WHOLE_COMPARE_EVERY:
-                    changed = on_monitor(area, monitor)
+            changed = None if areas is None else areas.next(monitor)  # as the streamer does
             frame = capturer.grab(monitor, changed)
             t1 = time.process_time()
             # The first is a keyframe, in the warm-up.
