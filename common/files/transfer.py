@@ -47,6 +47,7 @@ from typing import BinaryIO, Concatenate, ParamSpec, TypeVar
 
 from common.errors import TransferError
 from common.files.messages import CHUNK_SIZE
+from common.files.page_cache import DropBehind
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -174,6 +175,7 @@ class FileSource:
             os.close(fd)
             raise TransferError(f"{path.name} is not a regular file.", reason="not_a_file")
         self._file = os.fdopen(fd, "rb")
+        self._drop = DropBehind(fd, written=False)
         self._lock = threading.Lock()
         #: `close` was called; the file is closed once no step holds the lock.
         self._closed = False
@@ -203,6 +205,7 @@ class FileSource:
             finally:
                 self._settle()
             self._hashes, self.offset = hashes, offset
+            self._drop.passed(offset)
         return offset
 
     def read_chunk(self) -> bytes:
@@ -217,6 +220,10 @@ class FileSource:
                 self._settle()
             self._hashes.update(data)
             self.offset += len(data)
+            if data:
+                self._drop.passed(self.offset)
+            else:
+                self._drop.done(self.offset)
         return data
 
     @property
@@ -286,6 +293,7 @@ class PartialFile:
         self.chunk_size = chunk_size
         self.offset = 0
         self._file: BinaryIO | None = None
+        self._drop: DropBehind | None = None
         #: Held by every step that uses the file; re-entrant: a failing step aborts.
         self._lock = threading.RLock()
         #: A stop asked for while a step held the lock: close, and remove too; set and
@@ -308,10 +316,12 @@ class PartialFile:
             # Unbuffered: what was acknowledged is in the file even if this process is
             # killed the next moment, so an attempt after a restart resumes from it.
             self._file = os.fdopen(fd, "r+b", buffering=0)
+            self._drop = DropBehind(fd, written=True)
             self._hashes = _Hashes(self._with_md5)
             self.offset = _hash_prefix(
                 self._file, 1 << 62, self.chunk_size, self._hashes, lambda: self._stopping
             )
+            self._drop.passed(self.offset)
         except OSError as exc:
             self.abort()
             raise transfer_error(exc, self.name) from None
@@ -333,6 +343,8 @@ class PartialFile:
             self.abort()
             raise transfer_error(exc, self.name) from None
         self._hashes, self.offset = _Hashes(self._with_md5), 0
+        if self._drop is not None:
+            self._drop.restart()
 
     @_locked
     def write(self, offset: int, data: bytes) -> None:
@@ -356,6 +368,8 @@ class PartialFile:
             raise transfer_error(exc, self.name) from None
         self._hashes.update(data)
         self.offset += len(data)
+        if self._drop is not None:
+            self._drop.passed(self.offset)
 
     @_locked
     def finish(self, size: int, md5: str, sha256: str) -> tuple[str, str]:
@@ -378,6 +392,8 @@ class PartialFile:
             os.fsync(f.fileno())
             if self._stopping and self._remove:  # cancelled while it was being synced
                 raise _Stopped("The transfer was stopped.", reason="cancelled")
+            if self._drop is not None:
+                self._drop.done(self.offset)
             f.close()
             self._file = None
             os.replace(self.temp, self.final)
