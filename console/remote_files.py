@@ -50,7 +50,7 @@ from console.file_reports import (
     list_of,
     text_of,
 )
-from console.local_files import free_name, walk_files
+from console.local_files import free_name
 
 log = logging.getLogger("lifeline.console.files")
 
@@ -140,7 +140,7 @@ class RemoteFiles:
         try:
             roots = await self.list_roots()
         except (FileError, TimeoutError, LifelineError) as exc:
-            self.report(FileProblem(_why(exc, "The customer's computer")))
+            self.report(FileProblem(why_failed(exc, "The customer's computer")))
             return
         self.report(RemoteRoots(roots))
         if roots:
@@ -165,7 +165,7 @@ class RemoteFiles:
         try:
             self.report(await self.list_folder(root, path))
         except (FileError, TimeoutError, LifelineError) as exc:
-            self.report(FileProblem(_why(exc, display_path(root, path))))
+            self.report(FileProblem(why_failed(exc, display_path(root, path))))
 
     # ---- changes on the customer's computer ----------------------------------------
 
@@ -187,7 +187,7 @@ class RemoteFiles:
         try:
             await self._ask({"t": t, "root": root, "path": list(path), "name": name, **extra})
         except (FileError, TimeoutError, LifelineError) as exc:
-            self.report(FileProblem(_why(exc, where)))
+            self.report(FileProblem(why_failed(exc, where)))
             return False
         self._log("file_change", change=what, path=where)
         await self.browse(root, path)
@@ -229,62 +229,11 @@ class RemoteFiles:
         status = self._status("upload", local.name, local, root, [*path, *dirs, local.name], size)
         return self._queue_transfer(_Transfer(status, root, tuple(path), tuple(dirs)))
 
-    async def download_folder(self, root: str, path: Sequence[str], folder: Path) -> int:
-        """Queues every file below the customer's folder ``root`` + ``path`` into a new
-        folder of the same name in ``folder``; returns how many. Links are not followed."""
-        try:
-            target = safe_child(folder, check_name(path[-1]))
-            await asyncio.to_thread(target.mkdir, exist_ok=True)
-        except (FileError, IndexError) as exc:
-            self.report(FileProblem(f"{display_path(root, path)}: {exc}"))
-            return 0
-        except OSError as exc:
-            self.report(FileProblem(str(transfer_error(exc, target.name))))
-            return 0
-        count = 0
-        pending: list[tuple[tuple[str, ...], Path]] = [(tuple(path), target)]
-        while pending:
-            remote, local = pending.pop()
-            try:
-                listing = await self.list_folder(root, remote)
-            except (FileError, TimeoutError, LifelineError) as exc:
-                self.report(FileProblem(_why(exc, display_path(root, remote))))
-                continue
-            for entry in listing.entries:
-                if entry.kind == "folder":
-                    try:
-                        sub = safe_child(local, check_name(entry.name))
-                        await asyncio.to_thread(sub.mkdir, exist_ok=True)
-                    except (FileError, OSError) as exc:
-                        self.report(FileProblem(f"{entry.name}: {exc}"))
-                        continue
-                    pending.append(((*remote, entry.name), sub))
-                elif entry.kind == "file":
-                    self.download(root, (*remote, entry.name), local, size=entry.size)
-                    count += 1
-        return count
-
-    async def upload_folder(self, local: Path, root: str, path: Sequence[str]) -> int:
-        """Queues every file below the technician's folder ``local`` to go into a folder
-        of the same name in the customer's ``root`` + ``path``; empty folders are created
-        too. Links are not followed. Returns how many files."""
-        files, empty = await asyncio.to_thread(walk_files, local)
-        for dirs in empty:
-            with contextlib.suppress(FileError, TimeoutError, LifelineError):
-                await self._make_folders(root, path, [local.name, *dirs])
-        for file, dirs in files:
-            self.upload(file, root, path, [local.name, *dirs])
-        if not files and not empty:
-            await self._make_folders(root, path, [local.name])
-        return len(files)
-
-    async def _make_folders(self, root: str, path: Sequence[str], dirs: Sequence[str]) -> None:
-        for depth in range(len(dirs)):
-            with contextlib.suppress(FileError):  # it exists already
-                await self._ask(
-                    {"t": "file_mkdir", "root": root, "path": [*path, *dirs[:depth]],
-                     "name": dirs[depth]}
-                )  # fmt: skip
+    async def ensure_folder(self, root: str, path: Sequence[str], name: str) -> None:
+        """Creates the customer's folder ``name`` in ``root`` + ``path`` unless it is
+        there already (a folder transfer's own folders: no log entry, no listing)."""
+        with contextlib.suppress(FileError):  # it exists already
+            await self._ask({"t": "file_mkdir", "root": root, "path": list(path), "name": name})
 
     def cancel(self, number: int) -> None:
         """Stops a transfer; its partial file is removed on both sides."""
@@ -627,7 +576,7 @@ def _applet_error(message: dict[str, Any]) -> TransferError:
     return _AppletSaid(text, reason=message["reason"])
 
 
-def _why(exc: BaseException, where: str) -> str:
+def why_failed(exc: BaseException, where: str) -> str:
     if isinstance(exc, TimeoutError):
         return f"{where}: the customer's computer did not answer."
     return f"{where}: {exc}"

@@ -12,6 +12,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from common.transport import PeerSession
 from console.loop_thread import LoopThread
 from console.recorder import default_folder, file_name
+from console.remote_folders import download_folder, upload_folder
 from console.rights import RightChanged, RightState
 from console.settings import ConsoleSettings
 from console.technician_session import ConsoleEvent, RecordingChanged, TechnicianSession
@@ -67,7 +68,7 @@ class SessionHost(QObject):
     def _download(self, root: str, path: list[str], kind: str, size: int, folder: str) -> None:
         remote = self.tech.files
         if kind == "folder":
-            self.loop.submit(remote.download_folder(root, path, Path(folder)))
+            self.loop.submit(download_folder(remote, root, path, Path(folder)))
         else:
             self.loop.call(partial(remote.download, root, path, Path(folder), size=size))
 
@@ -75,7 +76,7 @@ class SessionHost(QObject):
         remote = self.tech.files
         for local in map(Path, paths):
             if local.is_dir():
-                self.loop.submit(remote.upload_folder(local, root, path))
+                self.loop.submit(upload_folder(remote, local, root, path))
             else:
                 self.loop.call(remote.upload, local, root, path)
 

@@ -29,6 +29,7 @@ from console.file_reports import (
     TransferState,
     TransferStatus,
 )
+from console.remote_folders import download_folder, upload_folder
 from console.rights import RightChanged
 from console.technician_session import TechnicianSession
 from tests.applet.sessions import ui_event
@@ -182,7 +183,7 @@ async def test_folders_both_ways_with_many_small_files(pair: Pair) -> None:
         sub.mkdir(parents=True, exist_ok=True)
         (sub / f"f{i}.txt").write_bytes(os.urandom(i * 37))
     (tree / "empty folder").mkdir()
-    count = await pair.files.upload_folder(tree, *remote(pair.theirs))
+    count = await upload_folder(pair.files, tree, *remote(pair.theirs))
     assert count == 60
     async with asyncio.timeout(60):
         while any(not s.finished for s in pair.files.transfers()):
@@ -199,7 +200,7 @@ async def test_folders_both_ways_with_many_small_files(pair: Pair) -> None:
 
     dest = pair.mine / "downloaded"
     dest.mkdir()
-    assert await pair.files.download_folder(*remote(pair.theirs / tree.name), dest) == 60
+    assert await download_folder(pair.files, *remote(pair.theirs / tree.name), dest) == 60
     async with asyncio.timeout(60):
         while any(not s.finished for s in pair.files.transfers()):
             await pair.events.next(TransferStatus)

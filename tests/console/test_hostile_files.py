@@ -16,6 +16,7 @@ from broker.app import Broker
 from common.protocol import Channel
 from common.transport import BrokerClient, Login, PeerSession
 from console.file_reports import FileProblem, TransferState
+from console.remote_folders import download_folder
 from console.technician_session import TechnicianSession
 from tests.common.test_file_names import HOSTILE
 from tests.conftest import address, paired_sessions
@@ -109,7 +110,7 @@ async def test_hostile_names_write_nothing_outside_and_say_why(
         assert done.error, name  # said why
     server.entries = [entry("..", "folder"), entry("outside-link", "folder")]
     for name in ("..", "outside-link", "CON", "a/b"):
-        assert await tech.files.download_folder("/", ["home", name], dest) == 0
+        assert await download_folder(tech.files, "/", ["home", name], dest) == 0
         problem = await events.next(FileProblem, timeout=5)
         assert problem.text
     assert everything_below(top) == before
