@@ -159,10 +159,12 @@ class Console:
             done = await asyncio.wait_for(self.finished(status.number), TRANSFER_TIMEOUT)
         finally:
             last_byte.cancel()
-        seconds = time.perf_counter() - t0
+        end = time.perf_counter()
+        # Not seen yet when the transfer was done (within a poll of it): its end, then.
+        last = last_byte.result() if last_byte.done() and not last_byte.cancelled() else end
         return {
-            "seconds": seconds,
-            "last_byte_seconds": (last_byte.result() if last_byte.done() else seconds) - t0,
+            "seconds": end - t0,
+            "last_byte_seconds": last - t0,
             "size": done.size,
             "state": str(done.state),
             "error": done.error,
