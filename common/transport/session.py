@@ -452,6 +452,9 @@ class PeerSession:
                     if not records:
                         break
                     await self.link.send_relay(b"\x01" + records[0])
+                    # The loop's turn: input queued meanwhile goes out next, not after
+                    # the rest of a large message (send_relay rarely has to wait).
+                    await asyncio.sleep(0)
                 if self._force_ack and conn.ack_pending:
                     await self.link.send_relay(b"\x01" + conn.ack_record())
                 self._force_ack = False

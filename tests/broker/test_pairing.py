@@ -179,3 +179,20 @@ async def test_queueing_for_nobody_is_refused_clearly(
             break
         await asyncio.sleep(0.02)
     assert not broker.hub.links  # the refused links were closed, not leaked
+
+
+async def test_a_control_message_overtakes_a_large_message_already_going_out(
+    broker: Broker, client: BrokerClient, login: Login
+) -> None:
+    """The writer gives the event loop back after each record, so input queued while a
+    large message goes out is sent before that message's remaining fragments."""
+    async with BrokerClient(address(broker)) as applet_client:
+        console, applet = await paired_sessions(client, applet_client, login.token)
+        console.send(Channel.FILE, {"t": "bulk", "data": bytes(3 * 1024 * 1024)})
+        loop = asyncio.get_running_loop()
+        loop.call_soon(console.send, Channel.CONTROL, {"t": "pointer", "x": 1, "y": 2})
+        first, second = await applet.next_message(10), await applet.next_message(10)
+        assert (first.channel, first.message["t"]) == (Channel.CONTROL, "pointer")
+        assert (second.channel, len(second.message["data"])) == (Channel.FILE, 3 * 1024 * 1024)
+        await console.end()
+        await applet.close()
