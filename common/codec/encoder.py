@@ -138,7 +138,6 @@ class ScreenEncoder:
                 self._video.unchanged()
             return []
         records = []
-        video_bytes = self.stats.video_bytes
         if scroll is not None:
             records.append(_copy_record(scroll))
             self.stats.copy_records += 1
@@ -148,12 +147,13 @@ class ScreenEncoder:
         # tiles as the H.264 picture of it that the reference stands for. After a scroll,
         # one contiguous copy of the frame is cheaper than moving the scrolled rows and
         # writing each rectangle; otherwise the rectangles are written as they are sent.
-        records += self._changes(frame, keyframe=False, write_reference=scroll is None)
+        changes, video = self._changes(frame, keyframe=False, write_reference=scroll is None)
+        records += changes
         if scroll is not None:
             np.copyto(reference, frame)
         if not records:
             return []
-        return self._pack(records, keyframe=False, video=self.stats.video_bytes - video_bytes)
+        return self._pack(records, keyframe=False, video=video)
 
     def lossy_rects(self) -> list[Rect]:
         """Where the decoder's picture is an H.264 approximation of the last frame (whole
@@ -181,16 +181,16 @@ class ScreenEncoder:
         self._stream.restart()
         self.stats.keyframes += 1
         self._damage.tiles[:] = True
-        video_bytes = self.stats.video_bytes
-        records = self._changes(frame, keyframe=True)
-        return self._pack(records, keyframe=True, video=self.stats.video_bytes - video_bytes)
+        records, video = self._changes(frame, keyframe=True)
+        return self._pack(records, keyframe=True, video=video)
 
     def _changes(
         self, frame: BgraFrame, *, keyframe: bool, write_reference: bool = False
-    ) -> list[bytes]:
+    ) -> tuple[list[bytes], int]:
         """The VIDEO and pixel records for this frame's damage (after any scroll), plus
-        lossless refreshes. With `write_reference`, writes what they paint into the
-        reference; otherwise the caller brings it up to date."""
+        lossless refreshes, and how many of their bytes are H.264. With
+        `write_reference`, writes what they paint into the reference; otherwise the
+        caller brings it up to date."""
         assert self._damage is not None and self._reference is not None
         reference, video = self._reference, self._video
         rectangles = _Rectangles(self._damage, frame, tighten=not keyframe)
@@ -200,6 +200,7 @@ class ScreenEncoder:
         else:
             pictures, boxes = self._video_pictures(video, frame, rectangles)
         records = [self._video_record(picture) for picture in pictures]
+        video_bytes = sum(len(picture.packet) for picture in pictures)
         for picture in pictures if write_reference else ():
             x0, y0, x1, y1 = picture.region.box
             reference[y0:y1, x0:x1] = frame[y0:y1, x0:x1]
@@ -222,7 +223,7 @@ class ScreenEncoder:
                     video.painted_exactly(box)
                     self.stats.refresh_records += 1
             video.end_update()
-        return records
+        return records, video_bytes
 
     def _video_pictures(
         self, video: VideoRegions, frame: BgraFrame, rectangles: _Rectangles
