@@ -95,6 +95,8 @@ class Console:
         self.display = display
         self._granted: dict[str, asyncio.Event] = {a: asyncio.Event() for a in RIGHTS}
         self._changed = asyncio.Event()
+        #: The number of the latency load's latest transfer (0: none yet).
+        self._loading = 0
 
     def _report(self, event: ConsoleEvent) -> None:
         if isinstance(event, RightChanged) and event.state == RightState.GRANTED:
@@ -180,17 +182,16 @@ class Console:
         stop = asyncio.Event()
         load: asyncio.Task[int] | None = None
         flowing = asyncio.Event()
-        current: list[int] = []  # the number of the load's transfer
         try:
             if command.get("load"):
-                load = asyncio.ensure_future(self._load(command, stop, flowing, current))
+                load = asyncio.ensure_future(self._load(command, stop, flowing))
                 started = asyncio.ensure_future(flowing.wait())
                 await asyncio.wait([load, started], timeout=30.0, return_when="FIRST_COMPLETED")
                 started.cancel()
                 if load.done():
                     load.result()  # its error
                 if not flowing.is_set():
-                    where = self._status(current[-1]) if current else None
+                    where = self._status(self._loading) if self._loading else None
                     raise RuntimeError(f"the {command['load']} did not start in 30 s: {where}")
             moved0, t0 = self.moved(), time.perf_counter()
             pause = command["pause"]
@@ -219,13 +220,12 @@ class Console:
         command: dict[str, Any],
         stop: asyncio.Event,
         flowing: asyncio.Event,
-        current: list[int],
     ) -> int:
         """The same file back to back until ``stop``; the last one is cancelled."""
         kind, count = command["load"], 0
         while not stop.is_set():
             status = self.start(kind, command)
-            current.append(status.number)
+            self._loading = status.number
             if status.finished:
                 raise RuntimeError(f"the {kind} was refused: {status.error}")
             watcher = asyncio.ensure_future(self.finished(status.number, stop))
