@@ -200,12 +200,12 @@ class FileSource:
                 if done != offset or hashes.sha256 != expected_prefix:
                     hashes, offset = _Hashes(self._with_md5), 0
                     self._file.seek(0)
+                self._drop.passed(offset)  # before a close meanwhile: the fd is still ours
             except OSError as exc:
                 raise transfer_error(exc, self.path.name) from None
             finally:
                 self._settle()
             self._hashes, self.offset = hashes, offset
-            self._drop.passed(offset)
         return offset
 
     def read_chunk(self) -> bytes:
@@ -214,16 +214,17 @@ class FileSource:
             self._require_open()
             try:
                 data = self._file.read(self.chunk_size)
+                # Before a close meanwhile (settled below): the fd is still ours.
+                if data:
+                    self._drop.passed(self.offset + len(data))
+                else:
+                    self._drop.done(self.offset)
             except OSError as exc:
                 raise transfer_error(exc, self.path.name) from None
             finally:
                 self._settle()
             self._hashes.update(data)
             self.offset += len(data)
-            if data:
-                self._drop.passed(self.offset)
-            else:
-                self._drop.done(self.offset)
         return data
 
     @property

@@ -8,10 +8,14 @@ import hashlib
 import mmap
 import os
 import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 import pytest
 
+from common.errors import TransferError
 from common.files.page_cache import DROP_FROM, WINDOW, DropBehind
 from common.files.transfer import FileSource, PartialFile
 
@@ -148,3 +152,52 @@ def test_a_small_transfer_stays_in_the_page_cache(tmp_path: Path) -> None:
     source.close()
     assert resident_fraction(src) > 0.9
     assert resident_fraction(dest / "small.bin") > 0.9
+
+
+class ClosedDuringRead:
+    """A source's file whose next read is followed by a close from another thread,
+    which finds the read's step holding the lock (as a cancel on the event loop may)."""
+
+    def __init__(self, file: BinaryIO, close: Callable[[], None]) -> None:
+        self._file, self._close = file, close
+
+    def read(self, size: int) -> bytes:
+        data = self._file.read(size)
+        closer = threading.Thread(target=self._close)
+        closer.start()
+        closer.join()
+        return data
+
+    def seek(self, offset: int) -> int:
+        return self._file.seek(offset)
+
+    def close(self) -> None:
+        self._file.close()
+
+
+@linux_only
+def test_a_close_during_a_read_gives_nothing_back_through_the_closed_descriptor(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src = tmp_path / "big.bin"
+    with src.open("wb") as f:
+        f.truncate(DROP_FROM + WINDOW)
+    inode = src.stat().st_ino
+    ours: list[bool] = []  # for each advice: was the descriptor still the source's?
+    advise = os.posix_fadvise
+
+    def checked(fd: int, offset: int, length: int, advice: int) -> None:
+        try:
+            ours.append(os.fstat(fd).st_ino == inode)
+        except OSError:
+            ours.append(False)
+        advise(fd, offset, length, advice)
+
+    monkeypatch.setattr(os, "posix_fadvise", checked)
+    source = FileSource(src, chunk_size=DROP_FROM)  # one read passes DROP_FROM
+    source.start(0)
+    source._file = ClosedDuringRead(source._file, source.close)  # type: ignore[assignment]
+    assert len(source.read_chunk()) == DROP_FROM
+    assert ours == [True]
+    with pytest.raises(TransferError):
+        source.read_chunk()
