@@ -40,18 +40,18 @@ _ADVISE: Advise | None = _fadvise if hasattr(os, "posix_fadvise") else None
 
 class DropBehind:
     """Follows one pass over a file (`passed` after each read or write) and gives its
-    pages back behind it. ``written`` says whether the pass writes (pages are dirty)."""
+    pages back behind it. ``written`` says whether the pass writes (pages are dirty).
+    Each call takes the file's descriptor as its owner has it then, so advice never
+    outlives the file."""
 
     def __init__(
         self,
-        fd: int,
         *,
         written: bool,
         drop_from: int = DROP_FROM,
         window: int = WINDOW,
         advise: Advise | None = _ADVISE,
     ) -> None:
-        self._fd = fd
         self._written = written
         self._drop_from = drop_from
         self._window = window
@@ -61,30 +61,30 @@ class DropBehind:
         #: Pages below this offset were dropped.
         self._dropped = 0
 
-    def passed(self, offset: int) -> None:
-        """The pass has reached ``offset``."""
+    def passed(self, fd: int, offset: int) -> None:
+        """The pass over the file open as ``fd`` has reached ``offset``."""
         if offset < self._drop_from or offset - self._handed < self._window:
             return
         if self._written:
-            self._give(self._handed, offset)  # starts its writeback
-            self._give(self._dropped, self._handed)  # written back since: dropped
+            self._give(fd, self._handed, offset)  # starts its writeback
+            self._give(fd, self._dropped, self._handed)  # written back since: dropped
             self._dropped, self._handed = self._handed, offset
         else:
-            self._give(self._dropped, offset)
+            self._give(fd, self._dropped, offset)
             self._dropped = self._handed = offset
 
-    def done(self, end: int) -> None:
+    def done(self, fd: int, end: int) -> None:
         """The pass is over and, if written, synced: drops the whole file up to ``end``,
         if it was large enough to be dropped at all."""
         if self._handed:
-            self._give(0, end)
+            self._give(fd, 0, end)
             self._dropped = self._handed = end
 
     def restart(self) -> None:
         """The file was truncated: the pass starts again from 0."""
         self._dropped = self._handed = 0
 
-    def _give(self, start: int, end: int) -> None:
+    def _give(self, fd: int, start: int, end: int) -> None:
         # A length of 0 would mean "to the end of the file".
         if self._advise is not None and end > start:
-            self._advise(self._fd, start, end - start)
+            self._advise(fd, start, end - start)

@@ -175,7 +175,7 @@ class FileSource:
             os.close(fd)
             raise TransferError(f"{path.name} is not a regular file.", reason="not_a_file")
         self._file = os.fdopen(fd, "rb")
-        self._drop = DropBehind(fd, written=False)
+        self._drop = DropBehind(written=False)
         self._lock = threading.Lock()
         #: `close` was called; the file is closed once no step holds the lock.
         self._closed = False
@@ -200,7 +200,7 @@ class FileSource:
                 if done != offset or hashes.sha256 != expected_prefix:
                     hashes, offset = _Hashes(self._with_md5), 0
                     self._file.seek(0)
-                self._drop.passed(offset)  # before a close meanwhile: the fd is still ours
+                self._drop.passed(self._file.fileno(), offset)  # before a close meanwhile
             except OSError as exc:
                 raise transfer_error(exc, self.path.name) from None
             finally:
@@ -214,11 +214,11 @@ class FileSource:
             self._require_open()
             try:
                 data = self._file.read(self.chunk_size)
-                # Before a close meanwhile (settled below): the fd is still ours.
+                # Before a close meanwhile (settled below), while the file is ours.
                 if data:
-                    self._drop.passed(self.offset + len(data))
+                    self._drop.passed(self._file.fileno(), self.offset + len(data))
                 else:
-                    self._drop.done(self.offset)
+                    self._drop.done(self._file.fileno(), self.offset)
             except OSError as exc:
                 raise transfer_error(exc, self.path.name) from None
             finally:
@@ -294,7 +294,7 @@ class PartialFile:
         self.chunk_size = chunk_size
         self.offset = 0
         self._file: BinaryIO | None = None
-        self._drop: DropBehind | None = None
+        self._drop = DropBehind(written=True)
         #: Held by every step that uses the file; re-entrant: a failing step aborts.
         self._lock = threading.RLock()
         #: A stop asked for while a step held the lock: close, and remove too; set and
@@ -317,12 +317,12 @@ class PartialFile:
             # Unbuffered: what was acknowledged is in the file even if this process is
             # killed the next moment, so an attempt after a restart resumes from it.
             self._file = os.fdopen(fd, "r+b", buffering=0)
-            self._drop = DropBehind(fd, written=True)
+            self._drop.restart()
             self._hashes = _Hashes(self._with_md5)
             self.offset = _hash_prefix(
                 self._file, 1 << 62, self.chunk_size, self._hashes, lambda: self._stopping
             )
-            self._drop.passed(self.offset)
+            self._drop.passed(fd, self.offset)
         except OSError as exc:
             self.abort()
             raise transfer_error(exc, self.name) from None
@@ -344,8 +344,7 @@ class PartialFile:
             self.abort()
             raise transfer_error(exc, self.name) from None
         self._hashes, self.offset = _Hashes(self._with_md5), 0
-        if self._drop is not None:
-            self._drop.restart()
+        self._drop.restart()
 
     @_locked
     def write(self, offset: int, data: bytes) -> None:
@@ -369,8 +368,7 @@ class PartialFile:
             raise transfer_error(exc, self.name) from None
         self._hashes.update(data)
         self.offset += len(data)
-        if self._drop is not None:
-            self._drop.passed(self.offset)
+        self._drop.passed(f.fileno(), self.offset)
 
     @_locked
     def finish(self, size: int, md5: str, sha256: str) -> tuple[str, str]:
@@ -393,8 +391,7 @@ class PartialFile:
             os.fsync(f.fileno())
             if self._stopping and self._remove:  # cancelled while it was being synced
                 raise _Stopped("The transfer was stopped.", reason="cancelled")
-            if self._drop is not None:
-                self._drop.done(self.offset)
+            self._drop.done(f.fileno(), self.offset)
             f.close()
             self._file = None
             os.replace(self.temp, self.final)

@@ -35,19 +35,19 @@ class Advice:
 
 def test_a_read_gives_back_each_window_once_the_file_is_large() -> None:
     advice = Advice()
-    drop = DropBehind(7, written=False, drop_from=40, window=10, advise=advice)
+    drop = DropBehind(written=False, drop_from=40, window=10, advise=advice)
     for offset in range(4, 81, 4):
-        drop.passed(offset)
-    drop.done(83)
+        drop.passed(7, offset)
+    drop.done(7, 83)
     # Nothing below 40 bytes in; then everything read, a window or more at a time.
     assert advice.ranges == [(0, 40), (40, 52), (52, 64), (64, 76), (0, 83)]
 
 
 def test_a_write_hands_each_window_to_writeback_and_drops_the_one_before() -> None:
     advice = Advice()
-    drop = DropBehind(7, written=True, drop_from=40, window=10, advise=advice)
+    drop = DropBehind(written=True, drop_from=40, window=10, advise=advice)
     for offset in range(4, 81, 4):
-        drop.passed(offset)
+        drop.passed(7, offset)
     assert advice.ranges == [
         (0, 40),  # handed to writeback; nothing was handed before it
         (40, 52),
@@ -58,26 +58,26 @@ def test_a_write_hands_each_window_to_writeback_and_drops_the_one_before() -> No
         (52, 64),
     ]
     advice.ranges.clear()
-    drop.done(80)  # after the fsync
+    drop.done(7, 80)  # after the fsync
     assert advice.ranges == [(0, 80)]
 
 
 def test_a_small_file_stays_cached() -> None:
     advice = Advice()
-    drop = DropBehind(7, written=True, drop_from=40, window=10, advise=advice)
+    drop = DropBehind(written=True, drop_from=40, window=10, advise=advice)
     for offset in range(4, 40, 4):
-        drop.passed(offset)
-    drop.done(39)
+        drop.passed(7, offset)
+    drop.done(7, 39)
     assert advice.ranges == []
 
 
 def test_a_file_truncated_midway_is_followed_again_from_0() -> None:
     advice = Advice()
-    drop = DropBehind(7, written=False, drop_from=20, window=10, advise=advice)
-    drop.passed(30)
+    drop = DropBehind(written=False, drop_from=20, window=10, advise=advice)
+    drop.passed(7, 30)
     drop.restart()
-    drop.passed(10)
-    drop.passed(25)
+    drop.passed(7, 10)
+    drop.passed(7, 25)
     assert advice.ranges == [(0, 30), (0, 25)]
 
 
@@ -170,6 +170,9 @@ class ClosedDuringRead:
 
     def seek(self, offset: int) -> int:
         return self._file.seek(offset)
+
+    def fileno(self) -> int:
+        return self._file.fileno()
 
     def close(self) -> None:
         self._file.close()
