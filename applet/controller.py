@@ -382,6 +382,7 @@ class AppletController:
             self.input_dropped += 1
             log.info("dropped remote input: control is not granted right now")
             return
+        self.files.pace.input()  # transfers give way while the technician works
         kind, m = message["kind"], self.monitor
         if kind == "move":
             x, y = message.get("x"), message.get("y")

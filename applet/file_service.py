@@ -44,7 +44,7 @@ from typing import Any, Protocol
 
 from applet.consent import Action, Consent
 from common.errors import FileError, LifelineError, ProtocolError, TransferError
-from common.files.flow import WINDOW, SendWindow
+from common.files.flow import WINDOW, Pace, SendWindow
 from common.files.messages import CHUNK_SIZE, CONSOLE_FILE_MESSAGES, MAX_ENTRIES, MAX_ID
 from common.files.names import check_component, check_name, inside, safe_child
 from common.files.transfer import FileSource, PartialFile, transfer_error
@@ -166,6 +166,8 @@ class FileService:
         self.chunk_size = chunk_size
         self.on_transfer = on_transfer
         self.on_change = on_change
+        #: Input marks it (the controller); downloads give way to input while it flows.
+        self.pace = Pace()
         self._state = _State()
 
     # ---- the console's messages ----------------------------------------------------
@@ -269,7 +271,7 @@ class FileService:
             source.close()
             raise
         self._send({"t": "file_start", "id": transfer_id, "size": source.size, "offset": start})
-        self._state.flows[transfer_id] = _Flow(SendWindow(start))
+        self._state.flows[transfer_id] = _Flow(SendWindow(start, self.pace))
         task = asyncio.get_running_loop().create_task(self._stream(transfer_id, source))
         self._state.downloads[transfer_id] = task
 

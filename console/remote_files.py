@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from common.errors import FileError, LifelineError, ProtocolError, TransferError
-from common.files.flow import SendWindow
+from common.files.flow import Pace, SendWindow
 from common.files.messages import APPLET_FILE_MESSAGES, MAX_ID
 from common.files.names import check_component, check_name, safe_child
 from common.files.transfer import FileSource, PartialFile, hashes_match, transfer_error
@@ -110,6 +110,8 @@ class RemoteFiles:
         self._answers: dict[int, asyncio.Future[dict[str, Any]]] = {}
         self._roots: asyncio.Future[dict[str, Any]] | None = None
         self.roots: tuple[RemoteRoot, ...] = ()
+        #: Input marks it (the technician's session); uploads give way to input.
+        self.pace = Pace()
 
     # ---- browsing ------------------------------------------------------------------
 
@@ -399,7 +401,7 @@ class RemoteFiles:
                 source.start, accept["offset"], accept.get("prefix_sha256")
             )
             transfer.answer = asyncio.get_running_loop().create_future()
-            flow = transfer.flow = SendWindow(offset)
+            flow = transfer.flow = SendWindow(offset, self.pace)
             self._send({"t": "file_start", "id": transfer.id, "size": source.size,
                         "offset": offset})  # fmt: skip
             self._progress(transfer, size=source.size, done=offset, resumed_from=offset, force=True)

@@ -223,6 +223,7 @@ class TechnicianSession:
             self.input_withheld += 1
             return False
         self.session.send(Channel.CONTROL, {"t": "input", **message})
+        self.files.pace.input()
         return True
 
     def select_monitor(self, index: int) -> None:

@@ -6,27 +6,62 @@ a fast sender fills the receiver's memory with chunks and every other message (i
 chat) waits behind them. So the receiver acknowledges each chunk once it is written
 (``file_ack``, with the length it now holds) and the sender keeps at most
 :data:`WINDOW` bytes of a file beyond the last acknowledgement.
+
+While the technician controls the computer, transfers give way to their input: for
+:data:`INTERACTIVE_FOR` seconds after each input message, a sender keeps at most
+:data:`INTERACTIVE_WINDOW` ahead (:class:`Pace`). Less file data then waits on the wire
+and in the relay ahead of each input message, and the transfer, slower for the moment,
+leaves the processor to the programs that carry the input.
 """
 
 from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
 
 from common.errors import ProtocolError
 
 #: Bytes a sender may have sent beyond the receiver's last ``file_ack`` (8 chunks).
 WINDOW = 2 * 1024 * 1024
+#: The same while input flows (2 chunks).
+INTERACTIVE_WINDOW = 512 * 1024
+#: Seconds after the last input message that transfers keep the smaller window.
+INTERACTIVE_FOR = 1.0
+
+
+class Pace:
+    """Whether the technician is controlling the computer right now, as the file
+    senders of one session see it: the console marks each input message it sends, the
+    applet each one it receives."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        #: When the last input message went (or came), on ``clock``.
+        self.last_input = -math.inf
+
+    def input(self) -> None:
+        self.last_input = self._clock()
+
+    @property
+    def window(self) -> int:
+        """How far a file's sender may run ahead of its receiver now."""
+        if self._clock() - self.last_input < INTERACTIVE_FOR:
+            return INTERACTIVE_WINDOW
+        return WINDOW
 
 
 class SendWindow:
     """The sender's account of one transfer: what it sent, what was acknowledged."""
 
-    def __init__(self, start: int = 0, window: int = WINDOW) -> None:
+    def __init__(self, start: int = 0, pace: Pace | None = None) -> None:
         self.sent = self.acked = start
-        self.window = window
+        self.pace = pace or Pace()
 
     @property
     def open(self) -> bool:
         """Whether another chunk may go now."""
-        return self.sent - self.acked < self.window
+        return self.sent - self.acked < self.pace.window
 
     def sent_to(self, offset: int) -> None:
         self.sent = offset

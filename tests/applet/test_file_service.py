@@ -533,3 +533,28 @@ async def test_a_download_waits_for_the_consoles_acknowledgements(tmp_path: Path
         await asyncio.sleep(0.05)
     assert link.of("file_end")[0]["size"] == 3 * WINDOW
     await service.stop()
+
+
+async def test_a_download_gives_way_while_the_technician_uses_input(tmp_path: Path) -> None:
+    """Input narrows the window to INTERACTIVE_WINDOW for INTERACTIVE_FOR seconds, then
+    the download runs a whole WINDOW ahead again."""
+    from common.files.flow import INTERACTIVE_FOR, INTERACTIVE_WINDOW, WINDOW, Pace
+
+    now = [0.0]
+    link = FakeLink()
+    service = FileService(link, granted_consent(ALL), ALL, home=tmp_path, chunk_size=64 * 1024)
+    service.pace = Pace(lambda: now[0])
+    service.pace.input()
+    (tmp_path / "big").write_bytes(os.urandom(2 * WINDOW))
+    await service.handle({"t": "file_get", "id": 1, **where(tmp_path / "big")})
+
+    def sent() -> int:
+        return sum(len(m["data"]) for m in link.of("file_chunk"))
+
+    await asyncio.sleep(0.3)
+    assert sent() == INTERACTIVE_WINDOW
+    now[0] += INTERACTIVE_FOR
+    await service.handle({"t": "file_ack", "id": 1, "offset": 64 * 1024})
+    await asyncio.sleep(0.3)
+    assert sent() == 64 * 1024 + WINDOW
+    await service.stop()

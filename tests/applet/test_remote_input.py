@@ -4,6 +4,8 @@ a real terminal on the applet's display, only while the person allows it."""
 from __future__ import annotations
 
 import asyncio
+import math
+import time
 from pathlib import Path
 
 from applet.consent import Action
@@ -39,10 +41,14 @@ async def test_input_before_the_grant_is_dropped_then_moves_the_pointer(
         console.send(Channel.CONTROL, {"t": "input", "kind": "move", "x": 400, "y": 300})
         await settle()
         assert pointer(display) == start and controller.input_dropped == 1
+        assert controller.files.pace.last_input == -math.inf  # transfers go on at full speed
         await grant_control(console, controller)
+        before = time.monotonic()
         console.send(Channel.CONTROL, {"t": "input", "kind": "move", "x": 400, "y": 300})
         await settle()
         assert pointer(display) == (400, 300)
+        # Downloads give way to the technician's input (common/files/flow.py).
+        assert before < controller.files.pace.last_input < time.monotonic()
 
 
 async def test_input_while_a_prompt_shows_or_after_a_revoke_is_dropped(

@@ -4,6 +4,8 @@ broker, with real capture on Xvfb."""
 from __future__ import annotations
 
 import asyncio
+import math
+import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -98,13 +100,18 @@ async def test_input_goes_only_while_control_is_granted(
     tech, controller, events = pair
     assert not tech.send_input({"kind": "move", "x": 10, "y": 10})
     assert tech.input_withheld == 1
+    assert tech.files.pace.last_input == -math.inf  # uploads go on at full speed
     tech.request("remote_control")
     await allow(controller)
     await events.next(RightChanged, lambda e: e.action == "remote_control" and e.state == "granted")
+    before = time.monotonic()
     assert tech.send_input({"kind": "move", "x": 222, "y": 111})
+    # Uploads give way to the technician's input (common/files/flow.py).
+    assert before <= tech.files.pace.last_input <= time.monotonic()
     async with asyncio.timeout(5):
         while await asyncio.to_thread(pointer, display) != (222, 111):
             await asyncio.sleep(0.05)
+    assert before < controller.files.pace.last_input  # and the customer's downloads
     await controller.revoke(Action.REMOTE_CONTROL)
     await events.next(RightChanged, lambda e: e.action == "remote_control" and e.state == "revoked")
     assert not tech.send_input({"kind": "move", "x": 5, "y": 5})
