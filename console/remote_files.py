@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from common.errors import FileError, LifelineError, ProtocolError, TransferError
-from common.files.flow import Pace, SendWindow
+from common.files.flow import WINDOW, Pace, SendWindow
 from common.files.messages import APPLET_FILE_MESSAGES, MAX_ID
 from common.files.names import check_component, check_name, safe_child
 from common.files.transfer import FileSource, PartialFile, hashes_match, transfer_error
@@ -80,6 +80,9 @@ class _Transfer:
     answer: asyncio.Future[dict[str, Any]] | None = None
     last_report: float = 0.0
     window: deque[tuple[float, int]] = field(default_factory=deque)
+    #: A download's bytes received, and its chunks (and end) waiting for the writer.
+    received: int = 0
+    incoming: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
     #: An upload's sending window (common/files/flow.py) and the event acks set.
     flow: SendWindow | None = None
     acked: asyncio.Event = field(default_factory=asyncio.Event)
@@ -334,6 +337,9 @@ class RemoteFiles:
         self._send(message)
 
     async def _download_message(self, transfer: _Transfer, message: dict[str, Any]) -> None:
+        """Checks each message as it arrives; chunks and the end wait in ``incoming`` for
+        the transfer's writer, so that the screen and chat never wait for this disk, and
+        an applet that does not wait for acknowledgements is stopped, not queued for."""
         part, t = transfer.part, message["t"]
         if part is None:
             raise ProtocolError("A download message arrived before the download was asked.")
@@ -346,37 +352,72 @@ class RemoteFiles:
                     await asyncio.to_thread(part.restart)
                 elif offset != part.offset:
                     raise TransferError("The download did not resume here.", reason="out_of_order")
-                transfer.started = True
-                self._progress(transfer, size=size, done=offset, resumed_from=offset, force=True)
-            elif t == "file_chunk":
-                data = message["data"]
-                if not transfer.started or part.offset + len(data) > transfer.status.size:
-                    raise TransferError("More data arrived than announced.", reason="out_of_order")
-                await in_disk_thread(part.write, message["offset"], data)
                 if transfer.status.finished:
-                    return  # cancelled meanwhile
-                self._send({"t": "file_ack", "id": transfer.id, "offset": part.offset})
-                self._progress(transfer, done=part.offset)
+                    return  # cancelled while the partial file started again
+                transfer.started, transfer.received = True, offset
+                self._progress(transfer, size=size, done=offset, resumed_from=offset, force=True)
+                transfer.task = asyncio.get_running_loop().create_task(self._write(transfer))
+            elif t == "file_chunk":
+                end = transfer.received + len(message["data"])
+                if not transfer.started or end > transfer.status.size:
+                    raise TransferError("More data arrived than announced.", reason="out_of_order")
+                if message["offset"] != transfer.received:
+                    raise TransferError(
+                        f"{transfer.status.name}: a chunk arrived out of order.",
+                        reason="out_of_order",
+                    )
+                if end - part.offset > 2 * WINDOW:
+                    raise TransferError(
+                        "The customer's computer sent more than it may before this one "
+                        "acknowledged it.",
+                        reason="out_of_order",
+                    )
+                transfer.received = end
+                transfer.incoming.put_nowait(message)
             elif t == "file_end":
                 if not transfer.started or message["size"] != transfer.status.size:
                     raise TransferError("The file's size changed.", reason="out_of_order")
-                md5, sha256 = await in_disk_thread(
-                    part.finish, message["size"], message["md5"], message["sha256"]
-                )
-                self._send({"t": "file_done", "id": transfer.id, "md5": md5, "sha256": sha256})
-                self._done(transfer, md5, sha256)
+                transfer.incoming.put_nowait(message)
             elif t in ("file_error", "file_cancel"):
                 raise _applet_error(message)
             else:
                 raise ProtocolError(f"{t!r} is not part of a download.")
         except TransferError as exc:
-            if transfer.status.finished:
-                return  # cancelled while its chunk was being written: already said
-            if not isinstance(exc, _AppletSaid):
-                with contextlib.suppress(LifelineError):
-                    self._send({"t": "file_error", "id": transfer.id, "reason": exc.reason,
-                                "message": str(exc)[:400]})  # fmt: skip
-            self._fail(transfer, TransferState.FAILED, str(exc))
+            self._download_failed(transfer, exc)
+
+    async def _write(self, transfer: _Transfer) -> None:
+        """A download's writer: its chunks in order, then its end (checks and rename)."""
+        part = transfer.part
+        assert part is not None
+        try:
+            while True:
+                message = await transfer.incoming.get()
+                if message["t"] == "file_end":
+                    md5, sha256 = await in_disk_thread(
+                        part.finish, message["size"], message["md5"], message["sha256"]
+                    )
+                    self._send({"t": "file_done", "id": transfer.id, "md5": md5,
+                                "sha256": sha256})  # fmt: skip
+                    self._done(transfer, md5, sha256)
+                    return
+                await in_disk_thread(part.write, message["offset"], message["data"])
+                if transfer.status.finished:
+                    return  # cancelled meanwhile
+                self._send({"t": "file_ack", "id": transfer.id, "offset": part.offset})
+                self._progress(transfer, done=part.offset)
+        except TransferError as exc:
+            self._download_failed(transfer, exc)
+        except LifelineError as exc:  # the session is over
+            self._fail(transfer, TransferState.FAILED, str(exc), keep_partial=True)
+
+    def _download_failed(self, transfer: _Transfer, exc: TransferError) -> None:
+        if transfer.status.finished:
+            return  # cancelled while its chunk was being written: already said
+        if not isinstance(exc, _AppletSaid):
+            with contextlib.suppress(LifelineError):
+                self._send({"t": "file_error", "id": transfer.id, "reason": exc.reason,
+                            "message": str(exc)[:400]})  # fmt: skip
+        self._fail(transfer, TransferState.FAILED, str(exc))
 
     # ---- uploads -------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -148,3 +149,39 @@ async def test_bad_bytes_fail_loudly_and_leave_nothing(
     assert done.state == TransferState.FAILED
     assert why in done.error
     assert os.listdir(dest) == []
+
+
+async def test_an_applet_that_ignores_acknowledgements_is_stopped_not_queued_for(
+    evil: tuple[TechnicianSession, EvilApplet, Events],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The console writes a download behind the messages that bring it, so that the
+    screen and chat never wait for its disk. An applet that sends on without waiting
+    for file_ack could then fill the console's memory with chunks on a slow disk: past
+    twice the flow window beyond what is written, the download stops and says why."""
+    from common.files.flow import WINDOW
+    from common.files.transfer import PartialFile
+
+    write = PartialFile.write
+
+    def slow_disk(self: PartialFile, offset: int, data: bytes) -> None:
+        time.sleep(0.05)  # a network share, say: 5 MB/s
+        write(self, offset, data)
+
+    monkeypatch.setattr(PartialFile, "write", slow_disk)
+    tech, server, events = evil
+    chunk, count = 256 * 1024, 4 * WINDOW // (256 * 1024)
+    server.download = [{"t": "file_start", "size": chunk * count, "offset": 0}] + [
+        {"t": "file_chunk", "offset": i * chunk, "data": os.urandom(chunk)} for i in range(count)
+    ]
+    dest = tmp_path / "technician"
+    dest.mkdir()
+    status = tech.files.download("/", ["home", "flood.bin"], dest)
+    done = await events.finished(status.number)
+    assert done.state == TransferState.FAILED
+    assert "sent more than it may" in done.error
+    assert done.done < 2 * WINDOW  # it did not wait for the rest to be written
+    async with asyncio.timeout(5):  # the partial file goes once its last chunk is written
+        while os.listdir(dest):
+            await asyncio.sleep(0.02)
