@@ -409,6 +409,12 @@ class RemoteFiles:
             self._download_failed(transfer, exc)
         except LifelineError as exc:  # the session is over
             self._fail(transfer, TransferState.FAILED, str(exc), keep_partial=True)
+        except Exception:  # never a transfer left running with nobody writing it
+            log.exception("download %d failed", transfer.id)
+            name = transfer.status.name
+            self._download_failed(
+                transfer, TransferError(f"{name} could not be written.", reason="io_error")
+            )
 
     def _download_failed(self, transfer: _Transfer, exc: TransferError) -> None:
         if transfer.status.finished:

@@ -185,3 +185,30 @@ async def test_an_applet_that_ignores_acknowledgements_is_stopped_not_queued_for
     async with asyncio.timeout(5):  # the partial file goes once its last chunk is written
         while os.listdir(dest):
             await asyncio.sleep(0.02)
+
+
+async def test_an_unexpected_error_while_writing_fails_the_download(
+    evil: tuple[TechnicianSession, EvilApplet, Events],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Whatever goes wrong in the writer, the download ends FAILED and says so: it
+    never stays "running" with nobody writing it."""
+    from common.files.transfer import PartialFile
+
+    def broken(self: PartialFile, offset: int, data: bytes) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(PartialFile, "write", broken)
+    tech, server, events = evil
+    server.download = [
+        {"t": "file_start", "size": 4, "offset": 0},
+        {"t": "file_chunk", "offset": 0, "data": b"1234"},
+    ]
+    dest = tmp_path / "technician"
+    dest.mkdir()
+    status = tech.files.download("/", ["home", "report.txt"], dest)
+    done = await events.finished(status.number)
+    assert done.state == TransferState.FAILED
+    assert done.error == "report.txt could not be written."
+    assert os.listdir(dest) == []
