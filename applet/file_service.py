@@ -44,7 +44,7 @@ from typing import Any, Protocol
 
 from applet.consent import Action, Consent
 from common.errors import FileError, LifelineError, ProtocolError, TransferError
-from common.files.flow import WINDOW, Pace, SendWindow
+from common.files.flow import Pace, ReceiveWindow, SendWindow
 from common.files.messages import CHUNK_SIZE, CONSOLE_FILE_MESSAGES, MAX_ENTRIES, MAX_ID
 from common.files.names import check_component, check_name, inside, safe_child
 from common.files.transfer import FileSource, PartialFile, transfer_error
@@ -116,8 +116,10 @@ class _Upload:
     part: PartialFile
     size: int
     started: bool = False
-    #: Bytes accepted so far (written or waiting for the writer).
-    received: int = 0
+    #: What arrived so far (written or waiting for the writer).
+    arrivals: ReceiveWindow = field(
+        default_factory=lambda: ReceiveWindow("The technician's computer")
+    )
     chunks: asyncio.Queue[dict[str, Any] | None] = field(default_factory=asyncio.Queue)
     writer: asyncio.Task[None] | None = None
     stopped: bool = False
@@ -353,25 +355,16 @@ class FileService:
                     await asyncio.to_thread(part.restart)
                 elif message["offset"] != part.offset:
                     raise TransferError("The upload did not resume here.", reason="out_of_order")
-                upload.started, upload.received = True, part.offset
+                upload.started = True
+                upload.arrivals.begin(part.offset, upload.size)
                 upload.writer = asyncio.get_running_loop().create_task(
                     self._write_upload(transfer_id, upload)
                 )
             elif t == "file_chunk":
-                end = upload.received + len(message["data"])
-                if not upload.started or end > upload.size:
+                if not upload.started:
                     raise TransferError("More data arrived than announced.", reason="out_of_order")
-                if message["offset"] != upload.received:
-                    raise TransferError(
-                        f"{part.name}: a chunk arrived out of order.", reason="out_of_order"
-                    )
-                if end - part.offset > 2 * WINDOW:
-                    raise TransferError(
-                        "The technician's computer sent more than it may before this one "
-                        "acknowledged it.",
-                        reason="out_of_order",
-                    )
-                upload.received = end
+                length, offset = len(message["data"]), message["offset"]
+                upload.arrivals.arrived(part.name, offset, length, part.offset)
                 upload.chunks.put_nowait(message)
             else:  # file_end
                 if not upload.started:

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from common.errors import FileError, LifelineError, ProtocolError, TransferError
-from common.files.flow import WINDOW, Pace, SendWindow
+from common.files.flow import Pace, ReceiveWindow, SendWindow
 from common.files.messages import APPLET_FILE_MESSAGES, MAX_ID
 from common.files.names import check_component, check_name, safe_child
 from common.files.transfer import FileSource, PartialFile, hashes_match, transfer_error
@@ -80,8 +80,10 @@ class _Transfer:
     answer: asyncio.Future[dict[str, Any]] | None = None
     last_report: float = 0.0
     window: deque[tuple[float, int]] = field(default_factory=deque)
-    #: A download's bytes received, and its chunks (and end) waiting for the writer.
-    received: int = 0
+    #: What a download received so far, and its chunks (and end) waiting for the writer.
+    arrivals: ReceiveWindow = field(
+        default_factory=lambda: ReceiveWindow("The customer's computer")
+    )
     incoming: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
     #: An upload's sending window (common/files/flow.py) and the event acks set.
     flow: SendWindow | None = None
@@ -354,25 +356,15 @@ class RemoteFiles:
                     raise TransferError("The download did not resume here.", reason="out_of_order")
                 if transfer.status.finished:
                     return  # cancelled while the partial file started again
-                transfer.started, transfer.received = True, offset
+                transfer.started = True
+                transfer.arrivals.begin(offset, size)
                 self._progress(transfer, size=size, done=offset, resumed_from=offset, force=True)
                 transfer.task = asyncio.get_running_loop().create_task(self._write(transfer))
             elif t == "file_chunk":
-                end = transfer.received + len(message["data"])
-                if not transfer.started or end > transfer.status.size:
+                if not transfer.started:
                     raise TransferError("More data arrived than announced.", reason="out_of_order")
-                if message["offset"] != transfer.received:
-                    raise TransferError(
-                        f"{transfer.status.name}: a chunk arrived out of order.",
-                        reason="out_of_order",
-                    )
-                if end - part.offset > 2 * WINDOW:
-                    raise TransferError(
-                        "The customer's computer sent more than it may before this one "
-                        "acknowledged it.",
-                        reason="out_of_order",
-                    )
-                transfer.received = end
+                length, offset = len(message["data"]), message["offset"]
+                transfer.arrivals.arrived(transfer.status.name, offset, length, part.offset)
                 transfer.incoming.put_nowait(message)
             elif t == "file_end":
                 if not transfer.started or message["size"] != transfer.status.size:

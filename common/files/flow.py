@@ -20,7 +20,7 @@ import math
 import time
 from collections.abc import Callable
 
-from common.errors import ProtocolError
+from common.errors import ProtocolError, TransferError
 
 #: Bytes a sender may have sent beyond the receiver's last ``file_ack`` (8 chunks).
 WINDOW = 2 * 1024 * 1024
@@ -28,6 +28,8 @@ WINDOW = 2 * 1024 * 1024
 INTERACTIVE_WINDOW = 512 * 1024
 #: Seconds after the last input message that transfers keep the smaller window.
 INTERACTIVE_FOR = 1.0
+#: Bytes a receiver accepts beyond what it has written, whatever the sender's window.
+RECEIVE_LIMIT = 2 * WINDOW
 
 
 class Pace:
@@ -72,3 +74,35 @@ class SendWindow:
         if not self.acked <= offset <= self.sent:
             raise ProtocolError("A file acknowledgement does not match what was sent.")
         self.acked = offset
+
+
+class ReceiveWindow:
+    """The receiver's account of one transfer: each chunk is checked as it arrives,
+    before it waits for the disk, so that a sender that does not wait for ``file_ack``
+    is stopped instead of queued for."""
+
+    def __init__(self, sender: str) -> None:
+        #: Who sends, as an error names it ("The customer's computer").
+        self.sender = sender
+        self.received = self.size = 0
+
+    def begin(self, offset: int, size: int) -> None:
+        """The transfer starts (or resumes) at ``offset`` of ``size`` bytes."""
+        self.received, self.size = offset, size
+
+    def arrived(self, name: str, offset: int, length: int, written: int) -> None:
+        """``length`` bytes of file ``name`` arrived at ``offset`` while the receiver has
+        ``written`` bytes on its disk; raises :class:`TransferError` when they do not
+        follow what came before, go past the size announced, or past
+        :data:`RECEIVE_LIMIT` beyond ``written``."""
+        end = self.received + length
+        if end > self.size:
+            raise TransferError("More data arrived than announced.", reason="out_of_order")
+        if offset != self.received:
+            raise TransferError(f"{name}: a chunk arrived out of order.", reason="out_of_order")
+        if end - written > RECEIVE_LIMIT:
+            raise TransferError(
+                f"{self.sender} sent more than it may before this one acknowledged it.",
+                reason="out_of_order",
+            )
+        self.received = end

@@ -5,8 +5,16 @@ from __future__ import annotations
 
 import pytest
 
-from common.errors import ProtocolError
-from common.files.flow import INTERACTIVE_FOR, INTERACTIVE_WINDOW, WINDOW, Pace, SendWindow
+from common.errors import ProtocolError, TransferError
+from common.files.flow import (
+    INTERACTIVE_FOR,
+    INTERACTIVE_WINDOW,
+    RECEIVE_LIMIT,
+    WINDOW,
+    Pace,
+    ReceiveWindow,
+    SendWindow,
+)
 
 
 class Clock:
@@ -58,3 +66,20 @@ def test_the_narrow_window_still_carries_whole_chunks() -> None:
     from common.files.messages import CHUNK_SIZE
 
     assert CHUNK_SIZE < INTERACTIVE_WINDOW < WINDOW
+
+
+def test_a_receiver_checks_each_chunk_as_it_arrives() -> None:
+    window = ReceiveWindow("The customer's computer")
+    window.begin(100, 100 + 3 * RECEIVE_LIMIT)
+    window.arrived("f", 100, 10, written=100)
+    assert window.received == 110
+    cases = [
+        (100, 10, 110, "out of order"),  # again: a replay or a gap
+        (110, 3 * RECEIVE_LIMIT, 110, "More data arrived than announced"),
+        (110, RECEIVE_LIMIT + 1, 110, "The customer's computer sent more than it may"),
+    ]
+    for offset, length, written, words in cases:
+        with pytest.raises(TransferError, match=words):
+            window.arrived("f", offset, length, written)
+        assert window.received == 110  # nothing counted
+    window.arrived("f", 110, RECEIVE_LIMIT, written=110)  # exactly the limit is fine
