@@ -3,6 +3,7 @@
 lifeline-broker admin audit [--technician E] [--session S] [--customer C] [--group G]
                             [--kind K]… [--since WHEN] [--until WHEN] [--limit N] [--json]
 lifeline-broker admin group-settings GROUP [--omit-chat yes|no] [--retention-days N]
+                                   [--inactivity-minutes N]
 lifeline-broker admin purge
 lifeline-broker admin set-webhook GROUP URL [--chat] | --remove
 lifeline-broker admin webhooks [--all]
@@ -27,6 +28,7 @@ from typing import Any
 
 from broker.audit import AuditLog, GroupSettings
 from broker.data_keys import DataKeys
+from broker.permissions import MAX_INACTIVITY_TIMEOUT, inactivity_timeout
 from broker.storage import SqliteStorage
 from broker.webhook import Webhooks
 
@@ -64,6 +66,18 @@ def _days(text: str) -> int:
     return days
 
 
+def _minutes(text: str) -> int:
+    try:
+        minutes = int(text)
+    except ValueError:
+        minutes = -1
+    if not 0 <= minutes * 60 <= MAX_INACTIVITY_TIMEOUT:
+        raise argparse.ArgumentTypeError(
+            f"a number of minutes up to {MAX_INACTIVITY_TIMEOUT // 60}, 0 for the applet's own"
+        )
+    return minutes
+
+
 def _who(p: argparse.ArgumentParser) -> None:
     who = p.add_mutually_exclusive_group(required=True)
     who.add_argument("--technician", metavar="EMAIL", help="a technician's account")
@@ -92,14 +106,17 @@ def add_commands(sub: Any) -> None:
 
     g = sub.add_parser(
         "group-settings",
-        help="show or change a group's audit settings",
+        help="show or change a group's audit and session settings",
         description="Without options, shows the group's settings. --omit-chat yes stores no "
         "chat text for the group's sessions from now on; --retention-days N has the hourly "
-        "purge delete the group's rows older than N days (0: keep for ever).",
+        "purge delete the group's rows older than N days (0: keep for ever); "
+        "--inactivity-minutes N has the customer's applet end the group's new sessions after "
+        "N minutes without activity (0: the applet's own 15 minutes).",
     )
     g.add_argument("group")
     g.add_argument("--omit-chat", type=_yes_no, metavar="yes|no")
     g.add_argument("--retention-days", type=_days, metavar="N")
+    g.add_argument("--inactivity-minutes", type=_minutes, metavar="N")
 
     sub.add_parser(
         "purge",
@@ -257,12 +274,19 @@ def _group_settings(storage: SqliteStorage, args: argparse.Namespace) -> None:
         group.settings["omit_chat"] = args.omit_chat
     if args.retention_days is not None:
         group.settings["retention_days"] = args.retention_days
-    if args.omit_chat is not None or args.retention_days is not None:
+    if args.inactivity_minutes == 0:
+        group.settings.pop("inactivity_timeout", None)
+    elif args.inactivity_minutes is not None:
+        group.settings["inactivity_timeout"] = args.inactivity_minutes * 60
+    if (args.omit_chat, args.retention_days, args.inactivity_minutes) != (None, None, None):
         storage.put_group(group)
     settings = GroupSettings.of(group.settings)
     days = f"{settings.retention_days} days" if settings.retention_days else "for ever"
+    idle = inactivity_timeout(group.settings)
+    ends = f"{idle / 60:g} minutes" if idle else "the applet's own 15 minutes"
     print(f"group {group.name}: chat text {'not stored' if settings.omit_chat else 'stored'}; "
-          f"rows kept {days}; webhook {group.settings.get('webhook_url') or 'none'}")  # fmt: skip
+          f"rows kept {days}; webhook {group.settings.get('webhook_url') or 'none'}; "
+          f"sessions end after {ends} without activity")  # fmt: skip
 
 
 def _webhooks(storage: SqliteStorage, *, show_all: bool) -> None:

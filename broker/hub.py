@@ -21,7 +21,7 @@ from broker.audit import AuditLog
 from broker.config import BrokerConfig
 from broker.data_keys import DataKeys
 from broker.live_sessions import ROLES, Link, LiveSession, customer_details
-from broker.permissions import sign_policy
+from broker.permissions import inactivity_timeout, sign_policy
 from broker.ratelimit import RateLimiter
 from broker.records import SessionRow, Storage, Technician
 from broker.webhook import Webhooks
@@ -375,6 +375,7 @@ class SessionHub:
             group=tech.group_name,
             permissions=group.permissions if group else [],
             broker=self.config.node_name,
+            inactivity_timeout=inactivity_timeout(group.settings) if group else None,
         )
         # The nameplate is spent once claimed: nobody else can claim it again.
         live.row.state, live.row.policy, live.row.paired_at = "paired", policy, time.time()

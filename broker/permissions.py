@@ -7,6 +7,7 @@ the broker's Ed25519 key; the applet verifies it and refuses what it does not gr
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from common.crypto import SigningKey
 from common.protocol import messages
@@ -45,6 +46,19 @@ def check_permissions(names: list[str]) -> list[str]:
     return sorted(set(names))
 
 
+#: The longest inactivity timeout a group may set: a day, in seconds.
+MAX_INACTIVITY_TIMEOUT = 86_400
+
+
+def inactivity_timeout(settings: dict[str, Any]) -> int | None:
+    """The group's ``inactivity_timeout`` setting in seconds (``lifeline-broker admin
+    group-settings --inactivity-minutes``), or None: the applet's own (15 minutes)."""
+    value = settings.get("inactivity_timeout")
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return value if 0 < value <= MAX_INACTIVITY_TIMEOUT else None
+
+
 def sign_policy(
     signer: SigningKey,
     *,
@@ -54,16 +68,19 @@ def sign_policy(
     group: str,
     permissions: list[str],
     broker: str,
+    inactivity_timeout: int | None = None,
 ) -> bytes:
-    payload = messages.encode(
-        {
-            "t": "policy",
-            "session_id": session_id,
-            "technician": {"email": technician_email, "name": technician_name},
-            "group": group,
-            "permissions": sorted(permissions),
-            "issued_at": time.time(),
-            "broker": broker,
-        }
-    )
-    return signer.sign_policy(payload)
+    """The session's policy, signed; with ``inactivity_timeout`` (seconds) the applet
+    ends the session after that long without activity instead of its default."""
+    policy: dict[str, Any] = {
+        "t": "policy",
+        "session_id": session_id,
+        "technician": {"email": technician_email, "name": technician_name},
+        "group": group,
+        "permissions": sorted(permissions),
+        "issued_at": time.time(),
+        "broker": broker,
+    }
+    if inactivity_timeout is not None:
+        policy["inactivity_timeout"] = inactivity_timeout
+    return signer.sign_policy(messages.encode(policy))

@@ -5,12 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Any
 
-import pytest
-
-from broker import permissions
 from broker.app import Broker
 from common.codec import ScreenDecoder
 from common.protocol import Channel, MessageReceived
@@ -98,15 +93,13 @@ async def test_an_idle_session_ends_and_the_applet_says_why_then_exits(
     client: BrokerClient,
     login: Login,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # The group's signed policy sets a short inactivity timeout (2 s).
-    encode = permissions.messages.encode
-
-    def with_timeout(message: dict[str, Any]) -> bytes:
-        return encode({**message, "inactivity_timeout": 2} if message["t"] == "policy" else message)
-
-    monkeypatch.setattr(permissions, "messages", SimpleNamespace(encode=with_timeout))
+    # The group's settings, hence its signed policy, set a short inactivity timeout (2 s;
+    # the admin command takes minutes).
+    group = broker.storage.get_group("Support")
+    assert group is not None
+    group.settings["inactivity_timeout"] = 2
+    broker.storage.put_group(group)
     console = await PeerSession.create(client, login.token)
     home = tmp_path / "home"
     async with applet_process(broker, display, home, "--code", str(console.code)) as proc:

@@ -271,7 +271,21 @@ def test_the_admin_cli_queries_and_exports(
     assert "not a date" in capsys.readouterr().err
     assert broker_main(["--data", str(data), "admin", "group-settings", "G", "--omit-chat",
                         "yes", "--retention-days", "90"]) == 0  # fmt: skip
-    assert "chat text not stored; rows kept 90 days" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "chat text not stored; rows kept 90 days" in out
+    assert "sessions end after the applet's own 15 minutes without activity" in out
+    assert broker_main(["--data", str(data), "admin", "group-settings", "G",
+                        "--inactivity-minutes", "30"]) == 0  # fmt: skip
+    out = capsys.readouterr().out
+    assert "rows kept 90 days" in out and "sessions end after 30 minutes without" in out
+    for bad in ("-1", "1441", "soon"):
+        with pytest.raises(SystemExit):
+            broker_main(["--data", str(data), "admin", "group-settings", "G",
+                         "--inactivity-minutes", bad])  # fmt: skip
+        assert "a number of minutes up to 1440" in capsys.readouterr().err
+    assert broker_main(["--data", str(data), "admin", "group-settings", "G",
+                        "--inactivity-minutes", "0"]) == 0  # fmt: skip
+    assert "the applet's own 15 minutes" in capsys.readouterr().out
     assert broker_main(["--data", str(data), "admin", "export", "--session", "s1"]) == 0
     assert json.loads(capsys.readouterr().out)["events"][1]["detail"]["text"] == "hello there"
     assert broker_main(["--data", str(data), "admin", "forget", "--session", "s1", "--yes"]) == 0

@@ -148,6 +148,16 @@ async def test_policy_is_signed_and_checked(
         assert applet.policy is not None
         assert applet.policy["permissions"] == ["desktop_view", "system_info"]
         assert applet.policy["technician"]["email"] == "alice@example.test"
+        assert "inactivity_timeout" not in applet.policy  # the applet's own applies
+        await console.end()
+        await applet.close()
+        # The group's inactivity timeout goes into the policies of its new sessions.
+        group = broker.storage.get_group("Support")
+        assert group is not None
+        group.settings["inactivity_timeout"] = 1800
+        broker.storage.put_group(group)
+        console, applet = await paired_sessions(client, applet_client, login.token)
+        assert applet.policy is not None and applet.policy["inactivity_timeout"] == 1800
         await console.end()
         await applet.close()
         # An applet that pins another broker key refuses the session.
@@ -196,3 +206,13 @@ async def test_a_control_message_overtakes_a_large_message_already_going_out(
         assert (second.channel, len(second.message["data"])) == (Channel.FILE, 3 * 1024 * 1024)
         await console.end()
         await applet.close()
+
+
+def test_only_a_sane_inactivity_setting_reaches_the_policy() -> None:
+    from broker.permissions import MAX_INACTIVITY_TIMEOUT, inactivity_timeout
+
+    assert inactivity_timeout({"inactivity_timeout": 1800}) == 1800
+    assert inactivity_timeout({"inactivity_timeout": MAX_INACTIVITY_TIMEOUT}) is not None
+    for bad in (0, -5, MAX_INACTIVITY_TIMEOUT + 1, True, "900", 90.5, None):
+        assert inactivity_timeout({"inactivity_timeout": bad}) is None, bad
+    assert inactivity_timeout({}) is None
