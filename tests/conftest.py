@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -101,3 +102,13 @@ def wrong_code(code: SessionCode | None) -> str:
     """The same nameplate with a different secret: what a mistyped code looks like."""
     assert code is not None
     return f"{code.nameplate}{(int(code.secret) + 1) % 10**6:06d}"
+
+
+async def stops_at(count: Callable[[], int], expected: int) -> None:
+    """Waits for ``count()`` to reach ``expected`` (however slow the machine), then
+    checks that it stays there."""
+    async with asyncio.timeout(10):
+        while count() < expected:
+            await asyncio.sleep(0.01)
+    await asyncio.sleep(0.1)
+    assert count() == expected

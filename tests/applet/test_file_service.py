@@ -17,6 +17,7 @@ from common.errors import ProtocolError
 from common.files.transfer import FileSource, PartialFile, part_name
 from common.protocol import Channel
 from tests.common.test_file_names import HOSTILE
+from tests.conftest import stops_at
 
 CHUNK = 1024
 ALL = {"file_manager", "send_files", "receive_files"}
@@ -521,11 +522,9 @@ async def test_a_download_waits_for_the_consoles_acknowledgements(tmp_path: Path
     def sent() -> int:
         return sum(len(m["data"]) for m in link.of("file_chunk"))
 
-    await asyncio.sleep(0.3)
-    assert sent() == WINDOW  # and it waits there
+    await stops_at(sent, WINDOW)  # and it waits there
     await service.handle({"t": "file_ack", "id": 1, "offset": WINDOW // 2})
-    await asyncio.sleep(0.3)
-    assert sent() == WINDOW + WINDOW // 2
+    await stops_at(sent, WINDOW + WINDOW // 2)
     with pytest.raises(ProtocolError):  # beyond what was sent
         await service.handle({"t": "file_ack", "id": 1, "offset": 3 * WINDOW})
     while not link.of("file_end"):
@@ -551,10 +550,8 @@ async def test_a_download_gives_way_while_the_technician_uses_input(tmp_path: Pa
     def sent() -> int:
         return sum(len(m["data"]) for m in link.of("file_chunk"))
 
-    await asyncio.sleep(0.3)
-    assert sent() == INTERACTIVE_WINDOW
+    await stops_at(sent, INTERACTIVE_WINDOW)
     now[0] += INTERACTIVE_FOR
     await service.handle({"t": "file_ack", "id": 1, "offset": 64 * 1024})
-    await asyncio.sleep(0.3)
-    assert sent() == 64 * 1024 + WINDOW
+    await stops_at(sent, 64 * 1024 + WINDOW)
     await service.stop()

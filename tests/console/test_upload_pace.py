@@ -12,6 +12,7 @@ from typing import Any
 from common.files.flow import INTERACTIVE_FOR, INTERACTIVE_WINDOW, WINDOW, Pace
 from console.file_reports import TransferState
 from console.remote_files import RemoteFiles
+from tests.conftest import stops_at
 
 
 async def test_an_upload_gives_way_while_the_technician_uses_input(tmp_path: Path) -> None:
@@ -38,13 +39,11 @@ async def test_an_upload_gives_way_while_the_technician_uses_input(tmp_path: Pat
         await asyncio.sleep(0.01)
     upload_id = of("file_put")[0]["id"]
     await files.handle({"t": "file_accept", "id": upload_id, "offset": 0})
-    await asyncio.sleep(0.3)
-    assert chunks() == INTERACTIVE_WINDOW  # and it waits there
+    await stops_at(chunks, INTERACTIVE_WINDOW)  # and it waits there
     now[0] += INTERACTIVE_FOR  # the technician stopped
     first = len(of("file_chunk")[0]["data"])
     await files.handle({"t": "file_ack", "id": upload_id, "offset": first})
-    await asyncio.sleep(0.3)
-    assert chunks() == first + WINDOW
+    await stops_at(chunks, first + WINDOW)
     files.cancel(status.number)
     while not next(s for s in files.transfers() if s.number == status.number).finished:
         await asyncio.sleep(0.01)
