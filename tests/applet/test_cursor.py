@@ -14,6 +14,7 @@ from broker.app import Broker
 from common.protocol import Channel
 from common.transport import BrokerClient, Login
 from tests.applet.sessions import control_reply, controller_session, ui_event
+from tests.x11 import running
 
 
 def test_the_x11_source_reads_position_and_shape(display: str) -> None:
@@ -55,3 +56,26 @@ async def test_the_pointer_streams_while_viewed_and_stops_on_revoke(
         await controller.revoke(Action.VIEW_SCREEN)
         assert not controller.cursor.running
     cursor.close()
+
+
+def test_the_x11_source_sees_the_shape_change_over_another_window(display: str) -> None:
+    """The shape is read again when the server says it changed: xterm's I-beam."""
+    injector = X11Injector(display)
+    injector.move(1900, 1060)
+    source = X11CursorSource(display)
+    try:
+        first = source.read().shape
+        with running(["xterm", "-geometry", "80x24+0+0"], display):
+            injector.move(100, 100)  # over the terminal's text
+            deadline = time.monotonic() + 5
+            while (shape := source.read().shape) is first and time.monotonic() < deadline:
+                time.sleep(0.02)
+            assert shape.serial != first.serial and shape.bgra != first.bgra
+            injector.move(1900, 1060)  # back over the root window
+            deadline = time.monotonic() + 5
+            while (back := source.read().shape) is shape and time.monotonic() < deadline:
+                time.sleep(0.02)
+            assert back.bgra == first.bgra
+    finally:
+        source.close()
+        injector.close()
