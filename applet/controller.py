@@ -382,7 +382,6 @@ class AppletController:
             self.input_dropped += 1
             log.info("dropped remote input: control is not granted right now")
             return
-        self.files.pace.input()  # transfers give way while the technician works
         kind, m = message["kind"], self.monitor
         if kind == "move":
             x, y = message.get("x"), message.get("y")
@@ -405,6 +404,7 @@ class AppletController:
                 raise ProtocolError(str(exc)) from None
         else:
             raise ProtocolError(f"Unknown input kind {kind[:16]!r}.")
+        self.files.pace.input()  # transfers give way while the technician works
 
     async def _show_monitor(self, monitor: Monitor) -> None:
         """Streams ``monitor`` from now on: the stream restarts with its full picture,

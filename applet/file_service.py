@@ -45,7 +45,13 @@ from typing import Any, Protocol
 from applet.consent import Action, Consent
 from common.errors import FileError, LifelineError, ProtocolError, TransferError
 from common.files.flow import Pace, ReceiveWindow, SendWindow
-from common.files.messages import CHUNK_SIZE, CONSOLE_FILE_MESSAGES, MAX_ENTRIES, MAX_ID
+from common.files.messages import (
+    CHUNK_SIZE,
+    CONSOLE_FILE_MESSAGES,
+    MAX_ENTRIES,
+    MAX_ID,
+    kept,
+)
 from common.files.names import check_component, check_name, inside, safe_child
 from common.files.transfer import FileSource, PartialFile, transfer_error
 from common.protocol import Channel
@@ -365,13 +371,14 @@ class FileService:
                     raise TransferError("More data arrived than announced.", reason="out_of_order")
                 length, offset = len(message["data"]), message["offset"]
                 upload.arrivals.arrived(part.name, offset, length, part.offset)
-                upload.chunks.put_nowait(message)
+                upload.chunks.put_nowait(kept(message))
             else:  # file_end
                 if not upload.started:
                     raise TransferError(
                         "The upload ended before it started.", reason="out_of_order"
                     )
-                upload.chunks.put_nowait(message)
+                upload.arrivals.end_arrived()
+                upload.chunks.put_nowait(kept(message))
         except TransferError:
             self._state.uploads.pop(transfer_id, None)
             await upload.halt()

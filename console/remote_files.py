@@ -33,7 +33,7 @@ from typing import Any
 
 from common.errors import FileError, LifelineError, ProtocolError, TransferError
 from common.files.flow import Pace, ReceiveWindow, SendWindow
-from common.files.messages import APPLET_FILE_MESSAGES, MAX_ID
+from common.files.messages import APPLET_FILE_MESSAGES, MAX_ID, kept
 from common.files.names import check_component, check_name, safe_child
 from common.files.transfer import FileSource, PartialFile, hashes_match, transfer_error
 from common.transport.disk_threads import ReadAhead, in_disk_thread
@@ -60,6 +60,9 @@ PARALLEL = 2
 PROGRESS_INTERVAL = 0.1
 #: How long the applet may take to answer a listing or a change.
 ANSWER_TIMEOUT = 30.0
+#: How long a download's writer may take, once the session is over, to write what had
+#: arrived.
+DRAIN_TIMEOUT = 5.0
 
 
 @dataclass
@@ -84,7 +87,7 @@ class _Transfer:
     arrivals: ReceiveWindow = field(
         default_factory=lambda: ReceiveWindow("The customer's computer")
     )
-    incoming: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
+    incoming: asyncio.Queue[dict[str, Any] | None] = field(default_factory=asyncio.Queue)
     #: An upload's sending window (common/files/flow.py) and the event acks set.
     flow: SendWindow | None = None
     acked: asyncio.Event = field(default_factory=asyncio.Event)
@@ -276,6 +279,8 @@ class RemoteFiles:
         for transfer in list(self._queue):
             self._queue.remove(transfer)
             self._finish(transfer, TransferState.FAILED, reason)
+        if keep_partial:
+            await self._drain()
         for transfer in list(self._by_id.values()):
             self._fail(transfer, TransferState.FAILED, reason, keep_partial=keep_partial)
         for future in [*self._answers.values(), self._roots]:
@@ -365,11 +370,12 @@ class RemoteFiles:
                     raise TransferError("More data arrived than announced.", reason="out_of_order")
                 length, offset = len(message["data"]), message["offset"]
                 transfer.arrivals.arrived(transfer.status.name, offset, length, part.offset)
-                transfer.incoming.put_nowait(message)
+                transfer.incoming.put_nowait(kept(message))
             elif t == "file_end":
                 if not transfer.started or message["size"] != transfer.status.size:
                     raise TransferError("The file's size changed.", reason="out_of_order")
-                transfer.incoming.put_nowait(message)
+                transfer.arrivals.end_arrived()
+                transfer.incoming.put_nowait(kept(message))
             elif t in ("file_error", "file_cancel"):
                 raise _applet_error(message)
             else:
@@ -378,35 +384,48 @@ class RemoteFiles:
             self._download_failed(transfer, exc)
 
     async def _write(self, transfer: _Transfer) -> None:
-        """A download's writer: its chunks in order, then its end (checks and rename)."""
+        """A download's writer: its chunks in order, then its end (checks and rename).
+        A ``None`` in ``incoming`` (the session ended) stops it after what came before."""
         part = transfer.part
         assert part is not None
         try:
-            while True:
-                message = await transfer.incoming.get()
+            while (message := await transfer.incoming.get()) is not None:
                 if message["t"] == "file_end":
                     md5, sha256 = await in_disk_thread(
                         part.finish, message["size"], message["md5"], message["sha256"]
                     )
-                    self._send({"t": "file_done", "id": transfer.id, "md5": md5,
-                                "sha256": sha256})  # fmt: skip
                     self._done(transfer, md5, sha256)
+                    with contextlib.suppress(LifelineError):  # the session may be over
+                        self._send({"t": "file_done", "id": transfer.id, "md5": md5,
+                                    "sha256": sha256})  # fmt: skip
                     return
                 await in_disk_thread(part.write, message["offset"], message["data"])
                 if transfer.status.finished:
                     return  # cancelled meanwhile
-                self._send({"t": "file_ack", "id": transfer.id, "offset": part.offset})
+                with contextlib.suppress(LifelineError):  # over: what arrived is still written
+                    self._send({"t": "file_ack", "id": transfer.id, "offset": part.offset})
                 self._progress(transfer, done=part.offset)
         except TransferError as exc:
             self._download_failed(transfer, exc)
-        except LifelineError as exc:  # the session is over
-            self._fail(transfer, TransferState.FAILED, str(exc), keep_partial=True)
         except Exception:  # never a transfer left running with nobody writing it
             log.exception("download %d failed", transfer.id)
             name = transfer.status.name
             self._download_failed(
                 transfer, TransferError(f"{name} could not be written.", reason="io_error")
             )
+
+    async def _drain(self) -> None:
+        """The session is over: each download's writer first writes what had arrived,
+        and finishes a download whose end had arrived, so that the file is not lost and
+        a later download resumes from there (for at most :data:`DRAIN_TIMEOUT`)."""
+        writers = []
+        for transfer in self._by_id.values():
+            task = transfer.task
+            if transfer.status.direction == "download" and transfer.started and task:
+                transfer.incoming.put_nowait(None)
+                writers.append(task)
+        if writers:
+            await asyncio.wait(writers, timeout=DRAIN_TIMEOUT)
 
     def _download_failed(self, transfer: _Transfer, exc: TransferError) -> None:
         if transfer.status.finished:
@@ -483,6 +502,10 @@ class RemoteFiles:
             transfer.flow.ack(message["offset"])
             transfer.acked.set()
             return
+        if t in ("file_error", "file_cancel"):
+            # Whatever the sender waits for (an acknowledgement, an answer), it stops.
+            self._fail(transfer, TransferState.FAILED, str(_applet_error(message)))
+            return
         if answer is None or answer.done():
             raise ProtocolError(f"{t!r} arrived when nothing was awaited.")
         if t == "file_accept" and not transfer.started:
@@ -490,8 +513,6 @@ class RemoteFiles:
             answer.set_result(message)
         elif t == "file_done" and transfer.started:
             answer.set_result(message)
-        elif t in ("file_error", "file_cancel"):
-            answer.set_exception(_applet_error(message))
         else:
             raise ProtocolError(f"{t!r} is not part of an upload now.")
 
@@ -574,6 +595,7 @@ class RemoteFiles:
         task = transfer.task
         if task is not None and task is not asyncio.current_task():
             task.cancel()
+        transfer.incoming = asyncio.Queue()  # chunks that were waiting for the writer
         if transfer.answer is not None and not transfer.answer.done():
             transfer.answer.cancel()
         self._finish(transfer, state, why)

@@ -30,6 +30,8 @@ INTERACTIVE_WINDOW = 512 * 1024
 INTERACTIVE_FOR = 1.0
 #: Bytes a receiver accepts beyond what it has written, whatever the sender's window.
 RECEIVE_LIMIT = 2 * WINDOW
+#: The shortest chunk a receiver accepts, but for a file's last.
+MIN_CHUNK = 1024
 
 
 class Pace:
@@ -79,12 +81,15 @@ class SendWindow:
 class ReceiveWindow:
     """The receiver's account of one transfer: each chunk is checked as it arrives,
     before it waits for the disk, so that a sender that does not wait for ``file_ack``
-    is stopped instead of queued for."""
+    is stopped instead of queued for. Chunks shorter than :data:`MIN_CHUNK` are refused
+    unless they end the file, so the chunks waiting stay few as well as small."""
 
     def __init__(self, sender: str) -> None:
         #: Who sends, as an error names it ("The customer's computer").
         self.sender = sender
         self.received = self.size = 0
+        #: The end arrived: nothing may follow it.
+        self.ended = False
 
     def begin(self, offset: int, size: int) -> None:
         """The transfer starts (or resumes) at ``offset`` of ``size`` bytes."""
@@ -93,16 +98,24 @@ class ReceiveWindow:
     def arrived(self, name: str, offset: int, length: int, written: int) -> None:
         """``length`` bytes of file ``name`` arrived at ``offset`` while the receiver has
         ``written`` bytes on its disk; raises :class:`TransferError` when they do not
-        follow what came before, go past the size announced, or past
+        follow what came before, go past the size announced, are a crumb, or go past
         :data:`RECEIVE_LIMIT` beyond ``written``."""
         end = self.received + length
-        if end > self.size:
+        if self.ended or end > self.size:
             raise TransferError("More data arrived than announced.", reason="out_of_order")
         if offset != self.received:
             raise TransferError(f"{name}: a chunk arrived out of order.", reason="out_of_order")
+        if length < MIN_CHUNK and end != self.size:
+            raise TransferError(f"{name}: a chunk arrived too short.", reason="out_of_order")
         if end - written > RECEIVE_LIMIT:
             raise TransferError(
                 f"{self.sender} sent more than it may before this one acknowledged it.",
                 reason="out_of_order",
             )
         self.received = end
+
+    def end_arrived(self) -> None:
+        """The sender's ``file_end``: once only."""
+        if self.ended:
+            raise TransferError("The transfer ended twice.", reason="out_of_order")
+        self.ended = True

@@ -8,6 +8,8 @@ console chooses it (1 … 2³¹−1). Locations on the applet's computer are ``r
 
 from __future__ import annotations
 
+from typing import Any
+
 from common.files.names import MAX_DEPTH, MAX_NAME_BYTES
 from common.protocol.messages import Field, Schema, SchemaRegistry
 
@@ -94,3 +96,12 @@ APPLET_FILE_MESSAGES = SchemaRegistry(
     Schema("file_ok", {"id": _ID}),
     Schema("file_ack", {"id": _ID, "offset": Field(int)}),
 )
+
+#: The fields of a message a receiver queues for its disk that its writer reads.
+_KEPT = {"file_chunk": ("t", "offset", "data"), "file_end": ("t", "size", "md5", "sha256")}
+
+
+def kept(message: dict[str, Any]) -> dict[str, Any]:
+    """A checked ``file_chunk`` or ``file_end`` with only what its writer reads: other
+    fields a peer added (a schema lets them through) are not kept while it waits."""
+    return {key: message[key] for key in _KEPT[message["t"]]}

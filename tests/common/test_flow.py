@@ -9,6 +9,7 @@ from common.errors import ProtocolError, TransferError
 from common.files.flow import (
     INTERACTIVE_FOR,
     INTERACTIVE_WINDOW,
+    MIN_CHUNK,
     RECEIVE_LIMIT,
     WINDOW,
     Pace,
@@ -70,16 +71,43 @@ def test_the_narrow_window_still_carries_whole_chunks() -> None:
 
 def test_a_receiver_checks_each_chunk_as_it_arrives() -> None:
     window = ReceiveWindow("The customer's computer")
-    window.begin(100, 100 + 3 * RECEIVE_LIMIT)
-    window.arrived("f", 100, 10, written=100)
-    assert window.received == 110
+    size = 100 + MIN_CHUNK + RECEIVE_LIMIT + 10  # the last chunk: 10 bytes
+    window.begin(100, size)
+    window.arrived("f", 100, MIN_CHUNK, written=100)
+    at = 100 + MIN_CHUNK
     cases = [
-        (100, 10, 110, "out of order"),  # again: a replay or a gap
-        (110, 3 * RECEIVE_LIMIT, 110, "More data arrived than announced"),
-        (110, RECEIVE_LIMIT + 1, 110, "The customer's computer sent more than it may"),
+        (100, MIN_CHUNK, at, "out of order"),  # again: a replay or a gap
+        (at, size, at, "More data arrived than announced"),
+        (at, RECEIVE_LIMIT + 1, at, "The customer's computer sent more than it may"),
+        (at, MIN_CHUNK - 1, at, "too short"),  # crumbs would make many small waits
+        (at, 0, at, "too short"),
     ]
     for offset, length, written, words in cases:
         with pytest.raises(TransferError, match=words):
             window.arrived("f", offset, length, written)
-        assert window.received == 110  # nothing counted
-    window.arrived("f", 110, RECEIVE_LIMIT, written=110)  # exactly the limit is fine
+        assert window.received == at  # nothing counted
+    window.arrived("f", at, RECEIVE_LIMIT, written=at)  # exactly the limit is fine
+    at += RECEIVE_LIMIT
+    window.arrived("f", at, size - at, written=at)  # the file's last chunk may be short
+    window.end_arrived()
+    with pytest.raises(TransferError, match="ended twice"):
+        window.end_arrived()
+    with pytest.raises(TransferError, match="More data arrived"):
+        window.arrived("f", size, MIN_CHUNK, written=size)
+
+
+def test_what_waits_for_the_disk_is_only_what_the_writer_reads() -> None:
+    """A peer's extra fields (a schema lets them through) are not kept while a chunk
+    waits for the disk, so they cannot grow the receiver's memory past its limit."""
+    from common.files.messages import APPLET_FILE_MESSAGES, kept
+
+    padded = {"t": "file_chunk", "id": 1, "offset": 0, "data": b"x", "pad": b"\0" * 2**20}
+    assert kept(APPLET_FILE_MESSAGES.check(padded)) == {
+        "t": "file_chunk",
+        "offset": 0,
+        "data": b"x",
+    }
+    end = {"t": "file_end", "id": 1, "size": 1, "md5": "", "sha256": "0" * 64, "pad": "x"}
+    assert kept(APPLET_FILE_MESSAGES.check(end)) == {
+        "t": "file_end", "size": 1, "md5": "", "sha256": "0" * 64
+    }  # fmt: skip

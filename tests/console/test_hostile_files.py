@@ -32,6 +32,8 @@ class EvilApplet:
         self.entries: list[dict[str, Any]] = []
         #: For each file_get: the messages sent back (``ID`` replaced by the request id).
         self.download: list[dict[str, Any]] = []
+        #: End the session once they are sent.
+        self.end_after_download = False
         self._task = asyncio.get_running_loop().create_task(self._serve())
 
     async def _serve(self) -> None:
@@ -46,6 +48,11 @@ class EvilApplet:
             elif t == "file_get":
                 for reply in self.download:
                     self.send({**reply, "id": message["id"]})
+                if self.end_after_download:  # once the console has all of it
+                    while self.session.conn is not None and self.session.conn.unacknowledged:
+                        await asyncio.sleep(0.01)
+                    await self.session.end()
+                    return
 
     def send(self, message: dict[str, Any]) -> None:
         self.session.send(Channel.FILE, message)
@@ -212,3 +219,37 @@ async def test_an_unexpected_error_while_writing_fails_the_download(
     assert done.state == TransferState.FAILED
     assert done.error == "report.txt could not be written."
     assert os.listdir(dest) == []
+
+
+async def test_a_download_whose_end_arrived_is_finished_after_the_session_ends(
+    evil: tuple[TechnicianSession, EvilApplet, Events],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The customer ends the session right after the last bytes went, while the
+    technician's slow disk still writes them: the file is written and put in place."""
+    from common.files.transfer import PartialFile
+
+    write = PartialFile.write
+
+    def slow_disk(self: PartialFile, offset: int, data: bytes) -> None:
+        time.sleep(0.05)
+        write(self, offset, data)
+
+    monkeypatch.setattr(PartialFile, "write", slow_disk)
+    tech, server, events = evil
+    data = os.urandom(8 * 256 * 1024)
+    chunks = [data[i : i + 256 * 1024] for i in range(0, len(data), 256 * 1024)]
+    server.download = [
+        {"t": "file_start", "size": len(data), "offset": 0},
+        *({"t": "file_chunk", "offset": i * 256 * 1024, "data": c} for i, c in enumerate(chunks)),
+        {"t": "file_end", "size": len(data), "md5": hashlib.md5(data).hexdigest(),
+         "sha256": hashlib.sha256(data).hexdigest()},
+    ]  # fmt: skip
+    server.end_after_download = True
+    dest = tmp_path / "technician"
+    dest.mkdir()
+    status = tech.files.download("/", ["home", "log.bin"], dest)
+    done = await events.finished(status.number)
+    assert done.state == TransferState.DONE, done.error
+    assert (dest / "log.bin").read_bytes() == data
