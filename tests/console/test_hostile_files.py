@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from broker.app import Broker
+from common.files.transfer import PartialFile
 from common.protocol import Channel
 from common.transport import BrokerClient, Login, PeerSession
 from console.file_reports import FileProblem, TransferState
@@ -79,6 +80,18 @@ async def evil(
             await tech.close()
             await console.close()
             await applet.close()
+
+
+@pytest.fixture
+def slow_disk(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The technician's disk takes 50 ms per chunk written: a network share, say."""
+    write = PartialFile.write
+
+    def slow(self: PartialFile, offset: int, data: bytes) -> None:
+        time.sleep(0.05)
+        write(self, offset, data)
+
+    monkeypatch.setattr(PartialFile, "write", slow)
 
 
 def everything_below(path: Path) -> list[str]:
@@ -161,22 +174,14 @@ async def test_bad_bytes_fail_loudly_and_leave_nothing(
 async def test_an_applet_that_ignores_acknowledgements_is_stopped_not_queued_for(
     evil: tuple[TechnicianSession, EvilApplet, Events],
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    slow_disk: None,
 ) -> None:
     """The console writes a download behind the messages that bring it, so that the
     screen and chat never wait for its disk. An applet that sends on without waiting
     for file_ack could then fill the console's memory with chunks on a slow disk: past
     twice the flow window beyond what is written, the download stops and says why."""
     from common.files.flow import WINDOW
-    from common.files.transfer import PartialFile
 
-    write = PartialFile.write
-
-    def slow_disk(self: PartialFile, offset: int, data: bytes) -> None:
-        time.sleep(0.05)  # a network share, say: 5 MB/s
-        write(self, offset, data)
-
-    monkeypatch.setattr(PartialFile, "write", slow_disk)
     tech, server, events = evil
     chunk, count = 256 * 1024, 4 * WINDOW // (256 * 1024)
     server.download = [{"t": "file_start", "size": chunk * count, "offset": 0}] + [
@@ -201,7 +206,6 @@ async def test_an_unexpected_error_while_writing_fails_the_download(
 ) -> None:
     """Whatever goes wrong in the writer, the download ends FAILED and says so: it
     never stays "running" with nobody writing it."""
-    from common.files.transfer import PartialFile
 
     def broken(self: PartialFile, offset: int, data: bytes) -> None:
         raise RuntimeError("a bug")
@@ -224,19 +228,10 @@ async def test_an_unexpected_error_while_writing_fails_the_download(
 async def test_a_download_whose_end_arrived_is_finished_after_the_session_ends(
     evil: tuple[TechnicianSession, EvilApplet, Events],
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    slow_disk: None,
 ) -> None:
     """The customer ends the session right after the last bytes went, while the
     technician's slow disk still writes them: the file is written and put in place."""
-    from common.files.transfer import PartialFile
-
-    write = PartialFile.write
-
-    def slow_disk(self: PartialFile, offset: int, data: bytes) -> None:
-        time.sleep(0.05)
-        write(self, offset, data)
-
-    monkeypatch.setattr(PartialFile, "write", slow_disk)
     tech, server, events = evil
     data = os.urandom(8 * 256 * 1024)
     chunks = [data[i : i + 256 * 1024] for i in range(0, len(data), 256 * 1024)]
