@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import shutil
@@ -56,6 +57,7 @@ from common.files.names import check_component, check_name, inside, safe_child
 from common.files.transfer import FileSource, PartialFile, transfer_error
 from common.protocol import Channel
 from common.transport.disk_threads import ReadAhead, in_disk_thread
+from common.transport.file_sending import send_chunks
 
 log = logging.getLogger("lifeline.applet.files")
 
@@ -286,19 +288,16 @@ class FileService:
     async def _stream(self, transfer_id: int, source: FileSource) -> None:
         state = self._state
         flow = state.flows[transfer_id]
-        chunks, offset = ReadAhead(source.read_chunk), source.offset
+        chunks = ReadAhead(source.read_chunk)
+
+        def send(offset: int, data: bytes) -> None:
+            if not self.consent.granted(Action.FILE_MANAGER):
+                raise TransferError("File transfers were stopped.", reason="cancelled")
+            self._send({"t": "file_chunk", "id": transfer_id, "offset": offset, "data": data})
+
         try:
-            while data := await chunks.next():
-                while not flow.window.open:  # the console's disk has not caught up
-                    flow.acked.clear()
-                    await flow.acked.wait()
-                await self.link.wait_writable(Channel.FILE)
-                if not self.consent.granted(Action.FILE_MANAGER):
-                    raise TransferError("File transfers were stopped.", reason="cancelled")
-                chunk = {"t": "file_chunk", "id": transfer_id, "offset": offset, "data": data}
-                self._send(chunk)
-                offset += len(data)
-                flow.window.sent_to(offset)
+            writable = functools.partial(self.link.wait_writable, Channel.FILE)
+            await send_chunks(chunks, flow.window, flow.acked, writable, send)
             end = {
                 "t": "file_end",
                 "id": transfer_id,

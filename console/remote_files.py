@@ -37,6 +37,7 @@ from common.files.messages import APPLET_FILE_MESSAGES, MAX_ID, kept
 from common.files.names import check_component, check_name, safe_child
 from common.files.transfer import FileSource, PartialFile, hashes_match, transfer_error
 from common.transport.disk_threads import ReadAhead, in_disk_thread
+from common.transport.file_sending import send_chunks
 from console.file_reports import (
     FileProblem,
     FilesEvent,
@@ -464,16 +465,12 @@ class RemoteFiles:
                         "offset": offset})  # fmt: skip
             self._progress(transfer, size=source.size, done=offset, resumed_from=offset, force=True)
             chunks = transfer.chunks = ReadAhead(source.read_chunk)
-            at = offset
-            while data := await chunks.next():
-                while not flow.open:  # the customer's disk has not caught up
-                    transfer.acked.clear()
-                    await transfer.acked.wait()
-                await self._wait_writable()
+
+            def send(at: int, data: bytes) -> None:
                 self._send({"t": "file_chunk", "id": transfer.id, "offset": at, "data": data})
-                at += len(data)
-                flow.sent_to(at)
-                self._progress(transfer, done=at)
+                self._progress(transfer, done=at + len(data))
+
+            await send_chunks(chunks, flow, transfer.acked, self._wait_writable, send)
             self._send({"t": "file_end", "id": transfer.id, "size": source.offset,
                         "md5": source.md5, "sha256": source.sha256})  # fmt: skip
             done = await transfer.answer
