@@ -12,6 +12,9 @@ While the technician controls the computer, transfers give way to their input: f
 :data:`INTERACTIVE_WINDOW` ahead (:class:`Pace`). Less file data then waits on the wire
 and in the relay ahead of each input message, and the transfer, slower for the moment,
 leaves the processor to the programs that carry the input.
+
+The receiver checks each chunk as it arrives, before it waits for the disk
+(:class:`ReceiveWindow`), so a sender that ignores the window is stopped, not queued for.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ MIN_CHUNK = 1024
 class Pace:
     """Whether the technician is controlling the computer right now, as the file
     senders of one session see it: the console marks each input message it sends, the
-    applet each one it receives."""
+    applet each one it carries out."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
