@@ -421,6 +421,12 @@ class PeerConnection:
     def unacknowledged(self) -> int:
         return len(self._unacked)
 
+    @property
+    def backlog(self) -> int:
+        """Bytes of messages queued here, plus records sent and not yet acknowledged:
+        0 once the peer has everything sent so far."""
+        return self._queued_bytes + self._unacked_bytes
+
     def close(self) -> None:
         self.state = State.CLOSED
         for queue in self._queues.values():

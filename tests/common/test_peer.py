@@ -111,6 +111,21 @@ def test_messages_flow_in_order_on_every_channel() -> None:
         assert ours == sorted(ours)
 
 
+def test_the_backlog_empties_once_the_peer_acknowledged_everything() -> None:
+    c, a = open_pair()
+    assert c.backlog == 0
+    c.send(Channel.FILE, {"t": "m", "data": b"x" * 200_000})
+    queued = c.backlog
+    assert queued > 200_000
+    for record in c.data_to_send(max_records=1):  # one fragment goes out
+        a.receive_data(record)
+    assert c.backlog > 0
+    pump(c, a)  # the rest, and the acknowledgements
+    for record in [*a.data_to_send(), a.ack_record()]:
+        c.receive_data(record)
+    assert c.backlog == 0
+
+
 def test_replayed_records_are_not_delivered_twice() -> None:
     c, a = open_pair()
     c.send(Channel.CHAT, {"t": "chat", "text": "once"})

@@ -50,7 +50,7 @@ class EvilApplet:
                 for reply in self.download:
                     self.send({**reply, "id": message["id"]})
                 if self.end_after_download:  # once the console has all of it
-                    while self.session.conn is not None and self.session.conn.unacknowledged:
+                    while self.session.conn is not None and self.session.conn.backlog:
                         await asyncio.sleep(0.01)
                     await self.session.end()
                     return
