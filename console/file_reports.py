@@ -145,3 +145,10 @@ def entry_of(item: object) -> RemoteEntry:
     if len(name) > MAX_NAME_BYTES or any(ch < " " for ch in name):
         raise ProtocolError("A folder entry's name is too long or holds control characters.")
     return RemoteEntry(name, str(kind), size, float(mtime))
+
+
+def why_failed(exc: BaseException, where: str) -> str:
+    """What the file manager says when ``where`` could not be listed or changed."""
+    if isinstance(exc, TimeoutError):
+        return f"{where}: the customer's computer did not answer."
+    return f"{where}: {exc}"

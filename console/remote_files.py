@@ -32,12 +32,13 @@ from pathlib import Path
 from typing import Any
 
 from common.errors import FileError, LifelineError, ProtocolError, TransferError
-from common.files.flow import Pace, ReceiveWindow, SendWindow
-from common.files.messages import APPLET_FILE_MESSAGES, MAX_ID, kept
+from common.files.flow import Pace, SendWindow
+from common.files.messages import APPLET_FILE_MESSAGES, MAX_ID
 from common.files.names import check_component, check_name, safe_child
 from common.files.transfer import FileSource, PartialFile, hashes_match, transfer_error
 from common.transport.disk_threads import ReadAhead, in_disk_thread
 from common.transport.file_sending import send_chunks
+from console.download_writer import DownloadWriter
 from console.file_reports import (
     FileProblem,
     FilesEvent,
@@ -50,6 +51,7 @@ from console.file_reports import (
     entry_of,
     list_of,
     text_of,
+    why_failed,
 )
 from console.local_files import free_name
 
@@ -61,9 +63,6 @@ PARALLEL = 2
 PROGRESS_INTERVAL = 0.1
 #: How long the applet may take to answer a listing or a change.
 ANSWER_TIMEOUT = 30.0
-#: How long a download's writer may take, once the session is over, to write what had
-#: arrived.
-DRAIN_TIMEOUT = 5.0
 
 
 @dataclass
@@ -84,11 +83,8 @@ class _Transfer:
     answer: asyncio.Future[dict[str, Any]] | None = None
     last_report: float = 0.0
     window: deque[tuple[float, int]] = field(default_factory=deque)
-    #: What a download received so far, and its chunks (and end) waiting for the writer.
-    arrivals: ReceiveWindow = field(
-        default_factory=lambda: ReceiveWindow("The customer's computer")
-    )
-    incoming: asyncio.Queue[dict[str, Any] | None] = field(default_factory=asyncio.Queue)
+    #: A download's writer, once it started.
+    writer: DownloadWriter | None = None
     #: An upload's sending window (common/files/flow.py) and the event acks set.
     flow: SendWindow | None = None
     acked: asyncio.Event = field(default_factory=asyncio.Event)
@@ -280,8 +276,9 @@ class RemoteFiles:
         for transfer in list(self._queue):
             self._queue.remove(transfer)
             self._finish(transfer, TransferState.FAILED, reason)
-        if keep_partial:
-            await self._drain()
+        if keep_partial:  # what had arrived of each download is written first
+            drains = [t.writer.drain() for t in self._by_id.values() if t.writer is not None]
+            await asyncio.gather(*drains)
         for transfer in list(self._by_id.values()):
             self._fail(transfer, TransferState.FAILED, reason, keep_partial=keep_partial)
         for future in [*self._answers.values(), self._roots]:
@@ -345,9 +342,6 @@ class RemoteFiles:
         self._send(message)
 
     async def _download_message(self, transfer: _Transfer, message: dict[str, Any]) -> None:
-        """Checks each message as it arrives; chunks and the end wait in ``incoming`` for
-        the transfer's writer, so that the screen and chat never wait for this disk, and
-        an applet that does not wait for acknowledgements is stopped, not queued for."""
         part, t = transfer.part, message["t"]
         if part is None:
             raise ProtocolError("A download message arrived before the download was asked.")
@@ -363,20 +357,21 @@ class RemoteFiles:
                 if transfer.status.finished:
                     return  # cancelled while the partial file started again
                 transfer.started = True
-                transfer.arrivals.begin(offset, size)
                 self._progress(transfer, size=size, done=offset, resumed_from=offset, force=True)
-                transfer.task = asyncio.get_running_loop().create_task(self._write(transfer))
+                transfer.writer = DownloadWriter(
+                    part, offset, size,
+                    written=lambda done: self._written(transfer, done),
+                    finished=lambda md5, sha256: self._downloaded(transfer, md5, sha256),
+                    failed=lambda exc: self._download_failed(transfer, exc),
+                )  # fmt: skip
             elif t == "file_chunk":
-                if not transfer.started:
+                if transfer.writer is None:
                     raise TransferError("More data arrived than announced.", reason="out_of_order")
-                length, offset = len(message["data"]), message["offset"]
-                transfer.arrivals.arrived(transfer.status.name, offset, length, part.offset)
-                transfer.incoming.put_nowait(kept(message))
+                transfer.writer.chunk(message)
             elif t == "file_end":
-                if not transfer.started or message["size"] != transfer.status.size:
+                if transfer.writer is None or message["size"] != transfer.status.size:
                     raise TransferError("The file's size changed.", reason="out_of_order")
-                transfer.arrivals.end_arrived()
-                transfer.incoming.put_nowait(kept(message))
+                transfer.writer.end(message)
             elif t in ("file_error", "file_cancel"):
                 raise _applet_error(message)
             else:
@@ -384,49 +379,15 @@ class RemoteFiles:
         except TransferError as exc:
             self._download_failed(transfer, exc)
 
-    async def _write(self, transfer: _Transfer) -> None:
-        """A download's writer: its chunks in order, then its end (checks and rename).
-        A ``None`` in ``incoming`` (the session ended) stops it after what came before."""
-        part = transfer.part
-        assert part is not None
-        try:
-            while (message := await transfer.incoming.get()) is not None:
-                if message["t"] == "file_end":
-                    md5, sha256 = await in_disk_thread(
-                        part.finish, message["size"], message["md5"], message["sha256"]
-                    )
-                    self._done(transfer, md5, sha256)
-                    with contextlib.suppress(LifelineError):  # the session may be over
-                        self._send({"t": "file_done", "id": transfer.id, "md5": md5,
-                                    "sha256": sha256})  # fmt: skip
-                    return
-                await in_disk_thread(part.write, message["offset"], message["data"])
-                if transfer.status.finished:
-                    return  # cancelled meanwhile
-                with contextlib.suppress(LifelineError):  # over: what arrived is still written
-                    self._send({"t": "file_ack", "id": transfer.id, "offset": part.offset})
-                self._progress(transfer, done=part.offset)
-        except TransferError as exc:
-            self._download_failed(transfer, exc)
-        except Exception:  # never a transfer left running with nobody writing it
-            log.exception("download %d failed", transfer.id)
-            name = transfer.status.name
-            self._download_failed(
-                transfer, TransferError(f"{name} could not be written.", reason="io_error")
-            )
+    def _written(self, transfer: _Transfer, offset: int) -> None:
+        with contextlib.suppress(LifelineError):  # over: what arrived is still written
+            self._send({"t": "file_ack", "id": transfer.id, "offset": offset})
+        self._progress(transfer, done=offset)
 
-    async def _drain(self) -> None:
-        """The session is over: each download's writer first writes what had arrived,
-        and finishes a download whose end had arrived, so that the file is not lost and
-        a later download resumes from there (for at most :data:`DRAIN_TIMEOUT`)."""
-        writers = []
-        for transfer in self._by_id.values():
-            task = transfer.task
-            if transfer.status.direction == "download" and transfer.started and task:
-                transfer.incoming.put_nowait(None)
-                writers.append(task)
-        if writers:
-            await asyncio.wait(writers, timeout=DRAIN_TIMEOUT)
+    def _downloaded(self, transfer: _Transfer, md5: str, sha256: str) -> None:
+        self._done(transfer, md5, sha256)
+        with contextlib.suppress(LifelineError):  # the session may be over
+            self._send({"t": "file_done", "id": transfer.id, "md5": md5, "sha256": sha256})
 
     def _download_failed(self, transfer: _Transfer, exc: TransferError) -> None:
         if transfer.status.finished:
@@ -592,7 +553,8 @@ class RemoteFiles:
         task = transfer.task
         if task is not None and task is not asyncio.current_task():
             task.cancel()
-        transfer.incoming = asyncio.Queue()  # chunks that were waiting for the writer
+        if transfer.writer is not None:
+            transfer.writer.stop()
         if transfer.answer is not None and not transfer.answer.done():
             transfer.answer.cancel()
         self._finish(transfer, state, why)
@@ -634,9 +596,3 @@ def _applet_error(message: dict[str, Any]) -> TransferError:
     if message["reason"] == "cancelled":
         text = "The customer stopped file transfers."
     return _AppletSaid(text, reason=message["reason"])
-
-
-def why_failed(exc: BaseException, where: str) -> str:
-    if isinstance(exc, TimeoutError):
-        return f"{where}: the customer's computer did not answer."
-    return f"{where}: {exc}"

@@ -13,9 +13,9 @@ from pathlib import Path
 from common.errors import FileError, LifelineError
 from common.files.names import check_name, safe_child
 from common.files.transfer import transfer_error
-from console.file_reports import FileProblem, display_path
+from console.file_reports import FileProblem, display_path, why_failed
 from console.local_files import walk_files
-from console.remote_files import RemoteFiles, why_failed
+from console.remote_files import RemoteFiles
 
 
 async def download_folder(files: RemoteFiles, root: str, path: Sequence[str], folder: Path) -> int:
