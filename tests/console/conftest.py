@@ -4,7 +4,8 @@ widgets run on Qt's offscreen platform."""
 import os
 
 from tests.applet.conftest import display
+from tests.console.scripted_applet import scripted
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-__all__ = ["display"]
+__all__ = ["display", "scripted"]

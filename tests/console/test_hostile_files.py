@@ -7,79 +7,18 @@ import asyncio
 import hashlib
 import os
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from broker.app import Broker
 from common.files.transfer import PartialFile
-from common.protocol import Channel
-from common.transport import BrokerClient, Login, PeerSession
 from console.file_reports import FileProblem, TransferState
 from console.remote_folders import download_folder
 from console.technician_session import TechnicianSession
 from tests.common.test_file_names import HOSTILE
-from tests.conftest import address, paired_sessions
 from tests.console.console_events import Events
-
-
-class EvilApplet:
-    """Answers the console's file messages with whatever a test scripts."""
-
-    def __init__(self, session: PeerSession) -> None:
-        self.session = session
-        self.entries: list[dict[str, Any]] = []
-        #: For each file_get: the messages sent back (``ID`` replaced by the request id).
-        self.download: list[dict[str, Any]] = []
-        #: End the session once they are sent.
-        self.end_after_download = False
-        self._task = asyncio.get_running_loop().create_task(self._serve())
-
-    async def _serve(self) -> None:
-        while True:
-            event = await self.session.next_message()
-            message = event.message
-            t = message.get("t")
-            if t == "file_list":
-                self.send({"t": "file_listing", "id": message["id"], "root": message["root"],
-                           "path": message["path"], "entries": self.entries,
-                           "truncated": False})  # fmt: skip
-            elif t == "file_get":
-                for reply in self.download:
-                    self.send({**reply, "id": message["id"]})
-                if self.end_after_download:  # once the console has all of it
-                    while self.session.conn is not None and self.session.conn.backlog:
-                        await asyncio.sleep(0.01)
-                    await self.session.end()
-                    return
-
-    def send(self, message: dict[str, Any]) -> None:
-        self.session.send(Channel.FILE, message)
-
-    async def close(self) -> None:
-        self._task.cancel()
-        await asyncio.gather(self._task, return_exceptions=True)
-
-
-@pytest.fixture
-async def evil(
-    broker: Broker, client: BrokerClient, login: Login
-) -> AsyncIterator[tuple[TechnicianSession, EvilApplet, Events]]:
-    async with BrokerClient(address(broker)) as applet_client:
-        console, applet = await paired_sessions(client, applet_client, login.token)
-        events = Events()
-        tech = TechnicianSession(console, events.put)
-        tech.start()
-        server = EvilApplet(applet)
-        try:
-            yield tech, server, events
-        finally:
-            await server.close()
-            await tech.close()
-            await console.close()
-            await applet.close()
+from tests.console.scripted_applet import ScriptedApplet
 
 
 @pytest.fixture
@@ -103,9 +42,9 @@ def entry(name: str, kind: str = "file") -> dict[str, Any]:
 
 
 async def test_hostile_names_write_nothing_outside_and_say_why(
-    evil: tuple[TechnicianSession, EvilApplet, Events], tmp_path: Path
+    scripted: tuple[TechnicianSession, ScriptedApplet, Events], tmp_path: Path
 ) -> None:
-    tech, server, events = evil
+    tech, server, events = scripted
     top = tmp_path / "technician"
     dest = top / "a" / "b" / "dest"
     dest.mkdir(parents=True)
@@ -155,12 +94,12 @@ async def test_hostile_names_write_nothing_outside_and_say_why(
     ],
 )  # fmt: skip
 async def test_bad_bytes_fail_loudly_and_leave_nothing(
-    evil: tuple[TechnicianSession, EvilApplet, Events],
+    scripted: tuple[TechnicianSession, ScriptedApplet, Events],
     tmp_path: Path,
     replies: list[dict[str, Any]],
     why: str,
 ) -> None:
-    tech, server, events = evil
+    tech, server, events = scripted
     server.download = replies
     dest = tmp_path / "technician"
     dest.mkdir()
@@ -172,7 +111,7 @@ async def test_bad_bytes_fail_loudly_and_leave_nothing(
 
 
 async def test_an_applet_that_ignores_acknowledgements_is_stopped_not_queued_for(
-    evil: tuple[TechnicianSession, EvilApplet, Events],
+    scripted: tuple[TechnicianSession, ScriptedApplet, Events],
     tmp_path: Path,
     slow_disk: None,
 ) -> None:
@@ -182,7 +121,7 @@ async def test_an_applet_that_ignores_acknowledgements_is_stopped_not_queued_for
     twice the flow window beyond what is written, the download stops and says why."""
     from common.files.flow import WINDOW
 
-    tech, server, events = evil
+    tech, server, events = scripted
     chunk, count = 256 * 1024, 4 * WINDOW // (256 * 1024)
     server.download = [{"t": "file_start", "size": chunk * count, "offset": 0}] + [
         {"t": "file_chunk", "offset": i * chunk, "data": os.urandom(chunk)} for i in range(count)
@@ -200,7 +139,7 @@ async def test_an_applet_that_ignores_acknowledgements_is_stopped_not_queued_for
 
 
 async def test_an_unexpected_error_while_writing_fails_the_download(
-    evil: tuple[TechnicianSession, EvilApplet, Events],
+    scripted: tuple[TechnicianSession, ScriptedApplet, Events],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -211,7 +150,7 @@ async def test_an_unexpected_error_while_writing_fails_the_download(
         raise RuntimeError("a bug")
 
     monkeypatch.setattr(PartialFile, "write", broken)
-    tech, server, events = evil
+    tech, server, events = scripted
     server.download = [
         {"t": "file_start", "size": 4, "offset": 0},
         {"t": "file_chunk", "offset": 0, "data": b"1234"},
@@ -226,13 +165,13 @@ async def test_an_unexpected_error_while_writing_fails_the_download(
 
 
 async def test_a_download_whose_end_arrived_is_finished_after_the_session_ends(
-    evil: tuple[TechnicianSession, EvilApplet, Events],
+    scripted: tuple[TechnicianSession, ScriptedApplet, Events],
     tmp_path: Path,
     slow_disk: None,
 ) -> None:
     """The customer ends the session right after the last bytes went, while the
     technician's slow disk still writes them: the file is written and put in place."""
-    tech, server, events = evil
+    tech, server, events = scripted
     data = os.urandom(8 * 256 * 1024)
     chunks = [data[i : i + 256 * 1024] for i in range(0, len(data), 256 * 1024)]
     server.download = [
